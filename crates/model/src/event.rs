@@ -1,0 +1,148 @@
+//! The normalised event and its kinds.
+
+use crate::{ProcessKey, Provenance, Signature, Timestamp, WinPath};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// One telemetry record that matters to AN0052, decoded and normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Event time (Sysmon `UtcTime` when present).
+    pub time: Timestamp,
+    /// Host name as logged, lower-cased for routing (`MKT01.pandalab.com` → `mkt01.pandalab.com`).
+    pub host: Arc<str>,
+    pub kind: EventKind,
+    pub provenance: Provenance,
+}
+
+impl Event {
+    /// The process the event belongs to.
+    pub fn process(&self) -> &ProcessKey {
+        match &self.kind {
+            EventKind::ProcessStart(e) => &e.process,
+            EventKind::ImageLoad(e) => &e.process,
+            EventKind::FileWrite(e) => &e.process,
+            EventKind::Network(e) => &e.process,
+            EventKind::Dns(e) => &e.process,
+        }
+    }
+
+    /// A short name of the kind (`image_load`, `file_write`, …) for summaries.
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.name()
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// Sysmon 1, Security 4688.
+    ProcessStart(ProcessStart),
+    /// Sysmon 7.
+    ImageLoad(ImageLoad),
+    /// Sysmon 11, 15, 29.
+    FileWrite(FileWrite),
+    /// Sysmon 3.
+    Network(NetworkConnect),
+    /// Sysmon 22.
+    Dns(DnsQuery),
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::ProcessStart(_) => "process_start",
+            EventKind::ImageLoad(_) => "image_load",
+            EventKind::FileWrite(_) => "file_write",
+            EventKind::Network(_) => "network",
+            EventKind::Dns(_) => "dns",
+        }
+    }
+
+    /// All kind names, in a stable order.
+    pub const NAMES: [&'static str; 5] = ["process_start", "image_load", "file_write", "network", "dns"];
+}
+
+/// A process started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessStart {
+    pub process: ProcessKey,
+    pub pid: Option<u32>,
+    pub image: WinPath,
+    /// PE `OriginalFileName` (Sysmon 1), which survives renaming the binary.
+    pub original_file_name: Option<Box<str>>,
+    pub command_line: Option<Box<str>>,
+    pub parent: Option<ProcessKey>,
+    pub parent_image: Option<WinPath>,
+    pub user: Option<Box<str>>,
+}
+
+/// A module was mapped into a process.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageLoad {
+    pub process: ProcessKey,
+    pub pid: Option<u32>,
+    /// The loading process's executable.
+    pub image: WinPath,
+    /// The module loaded (`ImageLoaded`).
+    pub dll: WinPath,
+    pub signature: Signature,
+    pub sha256: Option<Box<str>>,
+    pub original_file_name: Option<Box<str>>,
+    pub user: Option<Box<str>>,
+}
+
+impl ImageLoad {
+    /// A process's own executable logged as an image load is not a DLL load.
+    pub fn is_main_module(&self) -> bool {
+        !self.image.is_empty() && self.image.match_key() == self.dll.match_key()
+    }
+}
+
+/// How a file came to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileWriteKind {
+    /// Sysmon 11 FileCreate.
+    Create,
+    /// Sysmon 15 FileCreateStreamHash.
+    Stream,
+    /// Sysmon 29 FileExecutableDetected.
+    ExecutableDetected,
+}
+
+/// A file was created or overwritten.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileWrite {
+    pub process: ProcessKey,
+    pub pid: Option<u32>,
+    /// The writing process's executable.
+    pub image: WinPath,
+    pub target: WinPath,
+    pub how: FileWriteKind,
+    pub sha256: Option<Box<str>>,
+}
+
+/// A network connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkConnect {
+    pub process: ProcessKey,
+    pub pid: Option<u32>,
+    pub image: WinPath,
+    /// `Some(true)` when this host opened the connection.
+    pub initiated: Option<bool>,
+    pub protocol: Option<Box<str>>,
+    pub destination_ip: Option<IpAddr>,
+    pub destination_port: Option<u16>,
+    pub destination_host: Option<Box<str>>,
+}
+
+/// A DNS query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsQuery {
+    pub process: ProcessKey,
+    pub pid: Option<u32>,
+    pub image: WinPath,
+    pub query: Box<str>,
+    pub results: Option<Box<str>>,
+}
