@@ -1,0 +1,151 @@
+//! Opening an input: sniff its bytes, unpack archives, hand records to the right decoder.
+
+use crate::evtx_file::decode_evtx;
+use crate::formats::FormatChoice;
+use crate::json_lines::decode_text;
+use crate::{IngestError, Input, InputStats};
+use dllhound_model::Event;
+use flate2::read::MultiGzDecoder;
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+/// How archives may nest (`a.zip` holding `b.gz` holding JSON is depth 2).
+const MAX_ARCHIVE_DEPTH: u32 = 4;
+
+/// How to read inputs.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    pub format: FormatChoice,
+    /// Threads the `evtx` crate may use inside one EVTX file.
+    pub evtx_threads: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions { format: FormatChoice::Auto, evtx_threads: 1 }
+    }
+}
+
+/// Reads one input to the end, sending each decoded event to `sink` in input order.
+pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)) -> InputStats {
+    let name = input.name();
+    let mut stats = InputStats::new(name.clone());
+    let buf = match input {
+        Input::Stdin => {
+            let mut b = Vec::new();
+            std::io::stdin().lock().read_to_end(&mut b).map(|_| b)
+        }
+        Input::Path(p) => std::fs::read(p),
+    };
+    match buf {
+        Ok(buf) => decode_bytes(buf, &name.into(), opts, 0, &mut stats, sink),
+        Err(source) => stats.input_errors.push(IngestError::Io { path: name, source }),
+    }
+    stats
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Container {
+    Evtx,
+    Gzip,
+    Zip,
+    Text,
+    Unknown,
+}
+
+fn sniff(buf: &[u8]) -> Container {
+    if buf.starts_with(b"ElfFile\0") {
+        Container::Evtx
+    } else if buf.starts_with(&[0x1f, 0x8b]) {
+        Container::Gzip
+    } else if buf.starts_with(b"PK\x03\x04") || buf.starts_with(b"PK\x05\x06") {
+        Container::Zip
+    } else {
+        let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+        match body.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{' | b'[') => Container::Text,
+            None => Container::Text,
+            _ => Container::Unknown,
+        }
+    }
+}
+
+fn decode_bytes(
+    buf: Vec<u8>,
+    name: &Arc<str>,
+    opts: &ReadOptions,
+    depth: u32,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
+    let kind = sniff(&buf);
+    match (kind, opts.format) {
+        (Container::Gzip, _) if depth < MAX_ARCHIVE_DEPTH => {
+            let mut out = Vec::new();
+            match MultiGzDecoder::new(&buf[..]).read_to_end(&mut out) {
+                Ok(_) => decode_bytes(out, name, opts, depth + 1, stats, sink),
+                Err(e) => stats
+                    .input_errors
+                    .push(IngestError::Archive { path: name.to_string(), reason: format!("gzip: {e}") }),
+            }
+        }
+        (Container::Zip, _) if depth < MAX_ARCHIVE_DEPTH => decode_zip(buf, name, opts, depth, stats, sink),
+        (Container::Evtx, FormatChoice::Auto | FormatChoice::Evtx) => {
+            decode_evtx(buf, name, opts.evtx_threads, stats, sink)
+        }
+        (Container::Text, FormatChoice::Auto | FormatChoice::SysmonJson) => decode_text(&buf, name, stats, sink),
+        _ => stats.input_errors.push(IngestError::Unrecognised { path: name.to_string() }),
+    }
+}
+
+fn decode_zip(
+    buf: Vec<u8>,
+    name: &Arc<str>,
+    opts: &ReadOptions,
+    depth: u32,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
+    let mut zip = match zip::ZipArchive::new(Cursor::new(buf)) {
+        Ok(z) => z,
+        Err(e) => {
+            stats.input_errors.push(IngestError::Archive { path: name.to_string(), reason: e.to_string() });
+            return;
+        }
+    };
+    for i in 0..zip.len() {
+        let mut member = match zip.by_index(i) {
+            Ok(m) => m,
+            Err(e) => {
+                let reason = format!("member {i}: {e}");
+                stats.input_errors.push(IngestError::Archive { path: name.to_string(), reason });
+                continue;
+            }
+        };
+        if member.is_dir() || member.name().starts_with("__MACOSX/") {
+            continue;
+        }
+        let member_name: Arc<str> = format!("{name}:{}", member.name()).into();
+        let mut out = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0).min(1 << 30));
+        if let Err(e) = member.read_to_end(&mut out) {
+            stats.input_errors.push(IngestError::Archive { path: member_name.to_string(), reason: e.to_string() });
+            continue;
+        }
+        drop(member);
+        decode_bytes(out, &member_name, opts, depth + 1, stats, sink);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes_pick_the_container() {
+        assert_eq!(sniff(b"ElfFile\0rest"), Container::Evtx);
+        assert_eq!(sniff(&[0x1f, 0x8b, 8]), Container::Gzip);
+        assert_eq!(sniff(b"PK\x03\x04"), Container::Zip);
+        assert_eq!(sniff(b"\xEF\xBB\xBF  {\"a\":1}"), Container::Text);
+        assert_eq!(sniff(b"MZ\x90\x00"), Container::Unknown);
+    }
+}

@@ -1,0 +1,147 @@
+//! JSON lines (and a single JSON array) → records → events, decoded in parallel chunks.
+
+use crate::formats::{registry, RecordContext, REGISTRY};
+use crate::{InputStats, RecordError};
+use dllhound_model::Event;
+use rayon::prelude::*;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Below this size a buffer is decoded on the calling thread.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// Decodes every line of `buf`; events go to `sink` in input order.
+pub fn decode_text(buf: &[u8], input: &Arc<str>, stats: &mut InputStats, sink: &mut dyn FnMut(Event)) {
+    let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
+    stats.bytes += buf.len() as u64;
+    let first = buf.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        return decode_array(buf, input, stats, sink);
+    }
+    if buf.len() < PARALLEL_MIN_BYTES || rayon::current_num_threads() < 2 {
+        decode_lines(buf, 1, input, stats, sink);
+        return;
+    }
+    let chunks = split_lines(buf, rayon::current_num_threads() * 4);
+    let results: Vec<(Vec<Event>, InputStats)> = chunks
+        .par_iter()
+        .map(|&(start, first_line)| {
+            let end = chunks.iter().find(|c| c.0 > start).map_or(buf.len(), |c| c.0);
+            let mut events = Vec::new();
+            let mut st = InputStats::new(stats.input.clone());
+            decode_lines(&buf[start..end], first_line, input, &mut st, &mut |e| events.push(e));
+            (events, st)
+        })
+        .collect();
+    for (events, st) in results {
+        events.into_iter().for_each(&mut *sink);
+        stats.absorb(st);
+    }
+}
+
+/// Splits `buf` into about `n` pieces at line starts: (byte offset, 1-based line number).
+fn split_lines(buf: &[u8], n: usize) -> Vec<(usize, u64)> {
+    let step = (buf.len() / n.max(1)).max(1);
+    let mut out = vec![(0usize, 1u64)];
+    let mut line = 1u64;
+    let mut last = 0usize;
+    let mut target = step;
+    while target < buf.len() {
+        let Some(nl) = memchr::memchr(b'\n', &buf[target..]) else { break };
+        let start = target + nl + 1;
+        if start >= buf.len() {
+            break;
+        }
+        line += memchr::memchr_iter(b'\n', &buf[last..start]).count() as u64;
+        out.push((start, line));
+        last = start;
+        target = start + step;
+    }
+    out
+}
+
+fn decode_lines(buf: &[u8], first_line: u64, input: &Arc<str>, stats: &mut InputStats, sink: &mut dyn FnMut(Event)) {
+    let mut hint = None;
+    for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
+        let line_no = first_line + i as u64;
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            continue;
+        }
+        let ctx = RecordContext { input: input.clone(), line: Some(line_no), record: None };
+        match serde_json::from_slice::<Value>(trimmed) {
+            Ok(v) => decode_value(&v, &ctx, &mut hint, stats, sink),
+            Err(e) => stats.bad(RecordError {
+                input: input.to_string(),
+                at: format!("line {line_no}"),
+                reason: format!("invalid JSON: {e}"),
+            }),
+        }
+    }
+}
+
+fn decode_array(buf: &[u8], input: &Arc<str>, stats: &mut InputStats, sink: &mut dyn FnMut(Event)) {
+    match serde_json::from_slice::<Vec<Value>>(buf) {
+        Ok(items) => {
+            let mut hint = None;
+            for (i, v) in items.iter().enumerate() {
+                let ctx = RecordContext { input: input.clone(), line: None, record: Some(i as u64) };
+                decode_value(v, &ctx, &mut hint, stats, sink);
+            }
+        }
+        Err(e) => stats.bad(RecordError {
+            input: input.to_string(),
+            at: format!("line {} column {}", e.line(), e.column()),
+            reason: format!("invalid JSON array: {e}"),
+        }),
+    }
+}
+
+/// Sniffs and decodes one JSON record, counting it.
+pub fn decode_value(
+    v: &Value,
+    ctx: &RecordContext,
+    hint: &mut Option<usize>,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
+    let at = || match (ctx.line, ctx.record) {
+        (Some(l), _) => format!("line {l}"),
+        (None, Some(r)) => format!("record {r}"),
+        _ => "?".into(),
+    };
+    let Some(idx) = registry::sniff(v, *hint) else {
+        stats.bad(RecordError { input: ctx.input.to_string(), at: at(), reason: "unrecognised record shape".into() });
+        return;
+    };
+    *hint = Some(idx);
+    let format = REGISTRY[idx];
+    match format.decode(v, ctx) {
+        Ok(ev) => {
+            stats.records_ok += 1;
+            *stats.formats.entry(format.name()).or_default() += 1;
+            if let Some(ev) = ev {
+                *stats.events.entry(ev.kind_name()).or_default() += 1;
+                sink(ev);
+            }
+        }
+        Err(reason) => stats.bad(RecordError { input: ctx.input.to_string(), at: at(), reason }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_start_on_line_boundaries_with_correct_numbers() {
+        let buf = b"a\nbb\nccc\ndddd\neeeee\n";
+        let chunks = split_lines(buf, 3);
+        for &(start, line) in &chunks {
+            assert!(start == 0 || buf[start - 1] == b'\n');
+            let expect = 1 + buf[..start].iter().filter(|&&b| b == b'\n').count() as u64;
+            assert_eq!(line, expect);
+        }
+        assert!(chunks.len() > 1);
+    }
+}
