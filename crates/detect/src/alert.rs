@@ -1,0 +1,140 @@
+//! What the detector finds: alerts with their evidence and timeline.
+
+use crate::lolbin::NameMatch;
+use crate::{DestinationClass, PathClass, Severity};
+use dllhound_model::{FileWriteKind, ProcessKey, Provenance, Signature, Timestamp, WinPath};
+use serde::Serialize;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The three AN0052 corroborating branches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Branch {
+    /// (a) the DLL was freshly written to disk.
+    FreshWrite,
+    /// (b) rundll32 / regsvr32 ran it.
+    FollowOnExec,
+    /// (c) the loading process reached out over the network.
+    OutboundNetwork,
+}
+
+impl Branch {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Branch::FreshWrite => "fresh_write",
+            Branch::FollowOnExec => "follow_on_exec",
+            Branch::OutboundNetwork => "outbound_network",
+        }
+    }
+}
+
+/// (a): a write of the loaded path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WriteEvidence {
+    #[serde(rename = "@timestamp")]
+    pub time: Timestamp,
+    /// Write time minus load time, in seconds (≤ 0).
+    pub delta_seconds: f64,
+    pub how: FileWriteKind,
+    pub path: WinPath,
+    /// The writing process.
+    pub process_executable: WinPath,
+    pub process_entity_id: ProcessKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<Box<str>>,
+    pub provenance: Provenance,
+}
+
+/// (b): a rundll32 / regsvr32 start naming the DLL.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExecEvidence {
+    #[serde(rename = "@timestamp")]
+    pub time: Timestamp,
+    /// Start time minus load time, in seconds.
+    pub delta_seconds: f64,
+    pub process_executable: WinPath,
+    pub process_entity_id: ProcessKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_file_name: Option<Box<str>>,
+    pub command_line: Box<str>,
+    /// How the command line names the DLL.
+    pub matched: NameMatch,
+    /// True when this is the loading process itself.
+    pub is_loader: bool,
+    pub provenance: Provenance,
+}
+
+/// (c): a connection the loading process initiated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetEvidence {
+    #[serde(rename = "@timestamp")]
+    pub time: Timestamp,
+    /// Connection time minus load time, in seconds (≥ 0).
+    pub delta_seconds: f64,
+    pub destination_ip: IpAddr,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_domain: Option<Box<str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<Box<str>>,
+    pub destination_class: DestinationClass,
+    pub provenance: Provenance,
+}
+
+/// A DNS name the loading process asked for near the load (context for branch c).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DnsEvidence {
+    #[serde(rename = "@timestamp")]
+    pub time: Timestamp,
+    pub delta_seconds: f64,
+    pub query: Box<str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub results: Option<Box<str>>,
+    pub provenance: Provenance,
+}
+
+/// One event used by an alert, in time order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    #[serde(rename = "@timestamp")]
+    pub time: Timestamp,
+    /// `loader_start`, `load`, `fresh_write`, `follow_on_exec`, `outbound_network`, `dns`.
+    pub role: &'static str,
+    pub summary: String,
+    pub provenance: Provenance,
+}
+
+/// A finding: a trigger load with at least one corroborator (or, with signals on, without).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    /// Deterministic: a hash of host, process identity, DLL path and first load time.
+    pub id: String,
+    /// True for an uncorroborated trigger emitted because signals were asked for.
+    pub signal: bool,
+    /// Time of the first load.
+    pub time: Timestamp,
+    pub host: Arc<str>,
+    pub process: ProcessKey,
+    pub pid: Option<u32>,
+    pub executable: WinPath,
+    pub command_line: Option<Box<str>>,
+    pub parent_executable: Option<WinPath>,
+    pub user: Option<Box<str>>,
+    pub dll: WinPath,
+    pub dll_sha256: Option<Box<str>>,
+    pub classes: Vec<PathClass>,
+    pub signature: Signature,
+    /// How many load records (duplicates included) the process logged for this DLL.
+    pub load_count: u32,
+    pub branches: Vec<Branch>,
+    pub fresh_write: Vec<WriteEvidence>,
+    pub follow_on_exec: Vec<ExecEvidence>,
+    pub outbound_network: Vec<NetEvidence>,
+    pub dns: Vec<DnsEvidence>,
+    pub timeline: Vec<TimelineEntry>,
+    pub score: u8,
+    pub severity: Severity,
+    pub reasons: Vec<String>,
+}

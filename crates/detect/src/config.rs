@@ -1,0 +1,55 @@
+//! Detection settings.
+
+use crate::PathClasses;
+
+/// How the correlator matches and how much it remembers. Times are milliseconds of event time.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// (a) a write counts if it is at most this long before the load (same millisecond included).
+    pub window_fresh_write_ms: i64,
+    /// (b) a rundll32/regsvr32 start counts if it is at most this long before or after the load.
+    pub window_follow_on_ms: i64,
+    /// (c) a connection counts if it is at most this long after the load.
+    pub window_network_ms: i64,
+    /// How late (in event time) an event may arrive behind the newest one of its host and still count.
+    pub lateness_ms: i64,
+    /// How long process-start details are kept for enrichment (loader command line, parent).
+    pub process_retention_ms: i64,
+    /// Per-host cap on held records of each kind; the oldest are dropped first, and counted.
+    pub max_records_per_host: usize,
+    /// Emit uncorroborated triggers as low-severity signals.
+    pub signals: bool,
+    /// The path-class table.
+    pub path_classes: PathClasses,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        const FIVE_MIN: i64 = 5 * 60 * 1000;
+        Config {
+            window_fresh_write_ms: FIVE_MIN,
+            window_follow_on_ms: FIVE_MIN,
+            window_network_ms: FIVE_MIN,
+            lateness_ms: FIVE_MIN,
+            process_retention_ms: 24 * 3600 * 1000,
+            max_records_per_host: 1_000_000,
+            signals: false,
+            path_classes: PathClasses::builtin(),
+        }
+    }
+}
+
+impl Config {
+    /// The same window for every branch.
+    pub fn with_window(mut self, ms: i64) -> Self {
+        self.window_fresh_write_ms = ms;
+        self.window_follow_on_ms = ms;
+        self.window_network_ms = ms;
+        self
+    }
+
+    /// The widest branch window.
+    pub fn max_window_ms(&self) -> i64 {
+        self.window_fresh_write_ms.max(self.window_follow_on_ms).max(self.window_network_ms)
+    }
+}

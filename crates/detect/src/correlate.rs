@@ -1,0 +1,370 @@
+//! The windowed, order-independent correlator (DESIGN.md §1, §4).
+
+use crate::alert::{Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, WriteEvidence};
+use crate::lolbin::{is_follow_on_executor, names_dll};
+use crate::state::{Held, HostState, PendingLoad};
+use crate::{score, trigger, Config, DestinationClass};
+use dllhound_model::{Event, EventKind, ProcessKey, ProcessStart, Timestamp};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// Counters a run reports.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stats {
+    pub events: BTreeMap<&'static str, u64>,
+    /// Image loads that met the trigger.
+    pub triggers: u64,
+    /// Triggers with at least one corroborator.
+    pub corroborated: u64,
+    /// Image loads of a process's own executable (ignored).
+    pub main_module_loads: u64,
+    /// Events that arrived later than the allowed lateness behind their host's newest event.
+    pub late_events: u64,
+    /// Records dropped because a per-host cap was reached.
+    pub forced_evictions: u64,
+    pub hosts: u64,
+}
+
+/// What a finished run yields.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Alerts, ordered by time, host and id.
+    pub alerts: Vec<Alert>,
+    /// Uncorroborated triggers (only when [`Config::signals`] is on).
+    pub signals: Vec<Alert>,
+    pub stats: Stats,
+}
+
+type AlertKey = (Arc<str>, ProcessKey, Box<str>);
+
+/// Accumulates one (host, process, DLL) finding until the run ends.
+struct Builder {
+    first: Held<dllhound_model::ImageLoad>,
+    trigger: trigger::Trigger,
+    loads: u32,
+    loader: Option<Held<ProcessStart>>,
+    writes: Vec<WriteEvidence>,
+    execs: Vec<ExecEvidence>,
+    nets: Vec<NetEvidence>,
+    dns: Vec<DnsEvidence>,
+}
+
+/// Feeds on events in any order; see the crate docs.
+pub struct Correlator {
+    cfg: Config,
+    hosts: HashMap<Arc<str>, HostState>,
+    alerts: HashMap<AlertKey, Builder>,
+    signals: HashMap<AlertKey, Builder>,
+    stats: Stats,
+    seq: u64,
+}
+
+fn secs(ms: i64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+impl Correlator {
+    pub fn new(cfg: Config) -> Correlator {
+        Correlator {
+            cfg,
+            hosts: HashMap::new(),
+            alerts: HashMap::new(),
+            signals: HashMap::new(),
+            stats: Stats::default(),
+            seq: 0,
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Takes one event.
+    pub fn push(&mut self, ev: Event) {
+        self.seq += 1;
+        *self.stats.events.entry(ev.kind_name()).or_default() += 1;
+        let t = ev.time.millis();
+        let host = ev.host.clone();
+        let st = self.hosts.entry(host.clone()).or_insert_with(HostState::new);
+        if st.max_time != i64::MIN && t < st.max_time - self.cfg.lateness_ms {
+            self.stats.late_events += 1;
+        }
+        st.max_time = st.max_time.max(t);
+        let prov = ev.provenance;
+        match ev.kind {
+            EventKind::ImageLoad(load) => {
+                if load.is_main_module() {
+                    self.stats.main_module_loads += 1;
+                } else if let Some(trigger) = trigger::evaluate(&load, &self.cfg.path_classes) {
+                    self.stats.triggers += 1;
+                    st.pending.insert((t, self.seq), PendingLoad { load: Held { time: t, ev: load, prov }, trigger });
+                }
+            }
+            EventKind::FileWrite(w) => {
+                st.writes.entry(w.target.match_key().into()).or_default().push(Held { time: t, ev: w, prov });
+            }
+            EventKind::ProcessStart(p) => {
+                if is_follow_on_executor(&p.image, p.original_file_name.as_deref()) && p.command_line.is_some() {
+                    st.execs.push(Held { time: t, ev: p.clone(), prov: prov.clone() });
+                }
+                st.procs.entry(p.process.clone()).or_default().push(Held { time: t, ev: p, prov });
+            }
+            EventKind::Network(n) => {
+                if n.initiated == Some(true) && n.process.is_known() {
+                    st.nets.entry(n.process.clone()).or_default().push(Held { time: t, ev: n, prov });
+                }
+            }
+            EventKind::Dns(d) => {
+                if d.process.is_known() {
+                    st.dns.entry(d.process.clone()).or_default().push(Held { time: t, ev: d, prov });
+                }
+            }
+        }
+        self.advance(&host, false);
+    }
+
+    /// Finalises the host's triggers whose window closed; sweeps old state now and then.
+    fn advance(&mut self, host: &Arc<str>, flush: bool) {
+        let w = self.cfg.max_window_ms();
+        let Some(st) = self.hosts.get_mut(host) else { return };
+        let watermark = st.max_time.saturating_sub(self.cfg.lateness_ms);
+        let mut ready = Vec::new();
+        loop {
+            let over_cap = st.pending.len() > self.cfg.max_records_per_host;
+            let Some(entry) = st.pending.first_entry() else { break };
+            if !(flush || entry.key().0.saturating_add(w) < watermark || over_cap) {
+                break;
+            }
+            if over_cap && !flush {
+                self.stats.forced_evictions += 1;
+            }
+            ready.push(entry.remove());
+        }
+        for p in ready {
+            let st = &self.hosts[host];
+            let b = match_pending(&self.cfg, st, p);
+            let corroborated = !(b.writes.is_empty() && b.execs.is_empty() && b.nets.is_empty());
+            let key: AlertKey = (host.clone(), b.first.ev.process.clone(), b.first.ev.dll.match_key().into());
+            if corroborated {
+                self.stats.corroborated += 1;
+                merge(&mut self.alerts, key, b);
+            } else if self.cfg.signals {
+                merge(&mut self.signals, key, b);
+            }
+        }
+        let Some(st) = self.hosts.get_mut(host) else { return };
+        if !flush && watermark.saturating_sub(st.last_sweep) > w {
+            st.last_sweep = watermark;
+            let keep_from = watermark.saturating_sub(2 * w + 1);
+            let procs_from = watermark.saturating_sub(self.cfg.process_retention_ms);
+            st.sweep(keep_from, procs_from);
+            self.stats.forced_evictions += st.enforce_cap(self.cfg.max_records_per_host);
+        }
+    }
+
+    /// Ends the run: every pending trigger is decided, alerts are built and scored.
+    pub fn finish(mut self) -> Outcome {
+        let hosts: Vec<Arc<str>> = self.hosts.keys().cloned().collect();
+        for h in &hosts {
+            self.advance(h, true);
+        }
+        self.stats.hosts = hosts.len() as u64;
+        let mut alerts: Vec<Alert> = self.alerts.into_iter().map(|(k, b)| build(k, b, false)).collect();
+        let mut signals: Vec<Alert> = self.signals.into_iter().map(|(k, b)| build(k, b, true)).collect();
+        for v in [&mut alerts, &mut signals] {
+            v.sort_by(|a, b| (a.time, &a.host, &a.id).cmp(&(b.time, &b.host, &b.id)));
+        }
+        Outcome { alerts, signals, stats: self.stats }
+    }
+}
+
+/// Looks for the three corroborators of one trigger in the host's state.
+fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
+    let t = p.load.time;
+    let load = &p.load.ev;
+    let writes = st
+        .writes
+        .get(load.dll.match_key())
+        .into_iter()
+        .flatten()
+        .filter(|w| w.time <= t && t - w.time <= cfg.window_fresh_write_ms)
+        .map(|w| WriteEvidence {
+            time: Timestamp(w.time),
+            delta_seconds: secs(w.time - t),
+            how: w.ev.how,
+            path: w.ev.target.clone(),
+            process_executable: w.ev.image.clone(),
+            process_entity_id: w.ev.process.clone(),
+            sha256: w.ev.sha256.clone(),
+            provenance: w.prov.clone(),
+        })
+        .collect();
+    let execs = st
+        .execs
+        .iter()
+        .filter(|e| (e.time - t).abs() <= cfg.window_follow_on_ms)
+        .filter_map(|e| {
+            let cl = e.ev.command_line.as_deref()?;
+            let matched = names_dll(cl, &load.dll)?;
+            Some(ExecEvidence {
+                time: Timestamp(e.time),
+                delta_seconds: secs(e.time - t),
+                process_executable: e.ev.image.clone(),
+                process_entity_id: e.ev.process.clone(),
+                original_file_name: e.ev.original_file_name.clone(),
+                command_line: cl.into(),
+                matched,
+                is_loader: e.ev.process == load.process,
+                provenance: e.prov.clone(),
+            })
+        })
+        .collect();
+    let nets = st
+        .nets
+        .get(&load.process)
+        .into_iter()
+        .flatten()
+        .filter(|n| n.time >= t && n.time - t <= cfg.window_network_ms)
+        .filter_map(|n| {
+            let ip = n.ev.destination_ip?;
+            let class = DestinationClass::of(ip);
+            (class != DestinationClass::NotOutbound).then(|| NetEvidence {
+                time: Timestamp(n.time),
+                delta_seconds: secs(n.time - t),
+                destination_ip: ip,
+                destination_port: n.ev.destination_port,
+                destination_domain: n.ev.destination_host.clone(),
+                protocol: n.ev.protocol.clone(),
+                destination_class: class,
+                provenance: n.prov.clone(),
+            })
+        })
+        .collect();
+    let dns = st
+        .dns
+        .get(&load.process)
+        .into_iter()
+        .flatten()
+        .filter(|d| (d.time - t).abs() <= cfg.window_network_ms)
+        .map(|d| DnsEvidence {
+            time: Timestamp(d.time),
+            delta_seconds: secs(d.time - t),
+            query: d.ev.query.clone(),
+            results: d.ev.results.clone(),
+            provenance: d.prov.clone(),
+        })
+        .collect();
+    let loader = loader_start(st, &load.process, t);
+    Builder { first: p.load, trigger: p.trigger, loads: 1, loader, writes, execs, nets, dns }
+}
+
+/// The loading process's start record: the latest one at or before the load (PIDs are reused),
+/// else the earliest after it (a start can be logged with a later time than its first load).
+fn loader_start(st: &HostState, key: &ProcessKey, t: i64) -> Option<Held<ProcessStart>> {
+    if !key.is_known() {
+        return None;
+    }
+    let starts = st.procs.get(key)?;
+    let before = starts.iter().filter(|s| s.time <= t).max_by_key(|s| (s.time, &s.prov));
+    before.or_else(|| starts.iter().min_by_key(|s| (s.time, &s.prov))).cloned()
+}
+
+fn merge(map: &mut HashMap<AlertKey, Builder>, key: AlertKey, b: Builder) {
+    match map.get_mut(&key) {
+        None => {
+            map.insert(key, b);
+        }
+        Some(a) => {
+            a.loads += b.loads;
+            if (b.first.time, &b.first.prov) < (a.first.time, &a.first.prov) {
+                a.first = b.first;
+                a.trigger = b.trigger;
+            }
+            if a.loader.is_none() {
+                a.loader = b.loader;
+            }
+            a.writes.extend(b.writes);
+            a.execs.extend(b.execs);
+            a.nets.extend(b.nets);
+            a.dns.extend(b.dns);
+        }
+    }
+}
+
+/// Sorts by (time, provenance) and keeps the first of each content key: duplicates logged by the
+/// same source (or seen through two loads of one DLL) count once.
+fn dedupe<T, K: PartialEq>(
+    v: &mut Vec<T>,
+    order: impl Fn(&T) -> (Timestamp, dllhound_model::Provenance),
+    key: impl Fn(&T) -> K,
+) {
+    v.sort_by_key(|x| order(x));
+    let mut out: Vec<T> = Vec::with_capacity(v.len());
+    for x in v.drain(..) {
+        if !out.iter().any(|o| key(o) == key(&x)) {
+            out.push(x);
+        }
+    }
+    *v = out;
+}
+
+fn alert_id(host: &str, process: &ProcessKey, dll_key: &str, t: Timestamp) -> String {
+    let mut h = Sha256::new();
+    for part in [host, &process.to_string(), dll_key, &t.millis().to_string()] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+fn build((host, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Alert {
+    dedupe(&mut b.writes, |w| (w.time, w.provenance.clone()), |w| {
+        (w.time, w.how, w.process_entity_id.clone(), w.path.match_key().to_string())
+    });
+    dedupe(&mut b.execs, |e| (e.time, e.provenance.clone()), |e| (e.time, e.process_entity_id.clone()));
+    dedupe(&mut b.nets, |n| (n.time, n.provenance.clone()), |n| (n.time, n.destination_ip, n.destination_port));
+    dedupe(&mut b.dns, |d| (d.time, d.provenance.clone()), |d| (d.time, d.query.clone()));
+    let mut branches = Vec::new();
+    for (has, br) in [
+        (!b.writes.is_empty(), Branch::FreshWrite),
+        (!b.execs.is_empty(), Branch::FollowOnExec),
+        (!b.nets.is_empty(), Branch::OutboundNetwork),
+    ] {
+        if has {
+            branches.push(br);
+        }
+    }
+    let load = b.first.ev;
+    let time = Timestamp(b.first.time);
+    let loader = b.loader.as_ref().map(|l| &l.ev);
+    let mut alert = Alert {
+        id: alert_id(&host, &process, &dll_key, time),
+        signal,
+        time,
+        host,
+        process,
+        pid: load.pid.or(loader.and_then(|l| l.pid)),
+        executable: if load.image.is_empty() { loader.map(|l| l.image.clone()).unwrap_or(load.image.clone()) } else { load.image.clone() },
+        command_line: loader.and_then(|l| l.command_line.clone()),
+        parent_executable: loader.and_then(|l| l.parent_image.clone()),
+        user: load.user.clone().or(loader.and_then(|l| l.user.clone())),
+        dll: load.dll.clone(),
+        dll_sha256: load.sha256.clone(),
+        classes: b.trigger.classes.clone(),
+        signature: load.signature.clone(),
+        load_count: b.loads,
+        branches,
+        fresh_write: b.writes,
+        follow_on_exec: b.execs,
+        outbound_network: b.nets,
+        dns: b.dns,
+        timeline: Vec::new(),
+        score: 0,
+        severity: crate::Severity::Low,
+        reasons: Vec::new(),
+    };
+    alert.timeline = crate::timeline::build(&alert, b.loader.as_ref(), &b.first.prov);
+    score::apply(&mut alert);
+    alert
+}
