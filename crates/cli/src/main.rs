@@ -1,1 +1,43 @@
-fn main(){}
+//! `dllhound`: finds MITRE ATT&CK analytic AN0052 in Windows endpoint telemetry.
+//!
+//! This binary is dispatch only: argument parsing lives in `args.rs`, each subcommand in `cmd/`.
+//! It is the only place that prints to the terminal or picks an exit status:
+//! 0 the run completed and every input was read; 2 it completed but some input could not be read or
+//! decoded; 3 usage or fatal error. A closed pipe (`dllhound scan … | head`) ends quietly with 0.
+
+mod args;
+mod cmd;
+mod summary;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 3 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        args::Command::Scan(a) => cmd::scan::run(a),
+        args::Command::Classify(a) => cmd::classify::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("dllhound: error: {e:#}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -19,6 +19,8 @@ pub struct Stats {
     pub corroborated: u64,
     /// Image loads of a process's own executable (ignored).
     pub main_module_loads: u64,
+    /// Triggers dropped because the module was the executable of a child the loader started.
+    pub child_image_loads: u64,
     /// Events that arrived later than the allowed lateness behind their host's newest event.
     pub late_events: u64,
     /// Records dropped because a per-host cap was reached.
@@ -35,6 +37,9 @@ pub struct Outcome {
     pub signals: Vec<Alert>,
     pub stats: Stats,
 }
+
+/// How close a child's start must be to its image being mapped in the parent.
+const CHILD_IMAGE_WINDOW_MS: i64 = 10_000;
 
 type AlertKey = (Arc<str>, ProcessKey, Box<str>);
 
@@ -108,6 +113,10 @@ impl Correlator {
                 if is_follow_on_executor(&p.image, p.original_file_name.as_deref()) && p.command_line.is_some() {
                     st.execs.push(Held { time: t, ev: p.clone(), prov: prov.clone() });
                 }
+                if let Some(parent) = p.parent.as_ref().filter(|k| k.is_known()) {
+                    let image: Box<str> = p.image.match_key().into();
+                    st.spawned.entry(parent.clone()).or_default().push(Held { time: t, ev: image, prov: prov.clone() });
+                }
                 st.procs.entry(p.process.clone()).or_default().push(Held { time: t, ev: p, prov });
             }
             EventKind::Network(n) => {
@@ -143,6 +152,11 @@ impl Correlator {
         }
         for p in ready {
             let st = &self.hosts[host];
+            let l = &p.load;
+            if st.is_child_image(&l.ev.process, l.ev.dll.match_key(), l.time, CHILD_IMAGE_WINDOW_MS) {
+                self.stats.child_image_loads += 1;
+                continue;
+            }
             let b = match_pending(&self.cfg, st, p);
             let corroborated = !(b.writes.is_empty() && b.execs.is_empty() && b.nets.is_empty());
             let key: AlertKey = (host.clone(), b.first.ev.process.clone(), b.first.ev.dll.match_key().into());

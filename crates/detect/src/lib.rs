@@ -29,14 +29,14 @@ mod alert;
 mod classify;
 mod config;
 mod correlate;
-mod lolbin;
+pub mod lolbin;
 mod netclass;
 pub mod score;
 mod state;
 mod timeline;
 pub mod trigger;
 
-pub use alert::{Alert, Branch, ExecEvidence, NetEvidence, TimelineEntry, WriteEvidence};
+pub use alert::{Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, TimelineEntry, WriteEvidence};
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::Config;
 pub use correlate::{Correlator, Outcome, Stats};

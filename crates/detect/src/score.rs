@@ -110,7 +110,7 @@ pub fn apply(a: &mut Alert) {
             reasons.push("The writer is a browser, Office, archive, script or download tool.".into());
         }
     }
-    if let Some(e) = a.follow_on_exec.first() {
+    if let Some(e) = a.follow_on_exec.iter().find(|e| e.is_loader).or(a.follow_on_exec.first()) {
         let how = match e.matched {
             NameMatch::FullPath => "by full path",
             NameMatch::FileName => "by file name",

@@ -34,6 +34,8 @@ pub struct HostState {
     pub execs: Vec<Held<ProcessStart>>,
     /// Every process start, for enrichment (kept longer).
     pub procs: HashMap<ProcessKey, Vec<Held<ProcessStart>>>,
+    /// Executables of processes each process started (its children's main images), by parent.
+    pub spawned: HashMap<ProcessKey, Vec<Held<Box<str>>>>,
     /// Initiated connections by process.
     pub nets: HashMap<ProcessKey, Vec<Held<NetworkConnect>>>,
     /// DNS queries by process.
@@ -49,6 +51,7 @@ impl HostState {
             writes: HashMap::new(),
             execs: Vec::new(),
             procs: HashMap::new(),
+            spawned: HashMap::new(),
             nets: HashMap::new(),
             dns: HashMap::new(),
         }
@@ -62,6 +65,7 @@ impl HostState {
         n += retain_map(&mut self.nets, |h| h.time >= keep_from);
         n += retain_map(&mut self.dns, |h| h.time >= keep_from);
         n += retain_map(&mut self.procs, |h| h.time >= procs_from);
+        n += retain_map(&mut self.spawned, |h| h.time >= keep_from);
         let before = self.execs.len();
         self.execs.retain(|h| h.time >= keep_from);
         n += (before - self.execs.len()) as u64;
@@ -69,12 +73,23 @@ impl HostState {
     }
 
     /// Enforces `cap` records per kind by dropping the oldest. Returns how many were dropped.
+    /// True when `module` is the executable of a child that `loader` started within `window_ms` of
+    /// `t`: a parent mapping its child's image during process creation, not a DLL load.
+    pub fn is_child_image(&self, loader: &ProcessKey, module_key: &str, t: i64, window_ms: i64) -> bool {
+        loader.is_known()
+            && self
+                .spawned
+                .get(loader)
+                .is_some_and(|v| v.iter().any(|h| &*h.ev == module_key && (h.time - t).abs() <= window_ms))
+    }
+
     pub fn enforce_cap(&mut self, cap: usize) -> u64 {
         let mut n = 0;
         n += cap_map(&mut self.writes, cap);
         n += cap_map(&mut self.nets, cap);
         n += cap_map(&mut self.dns, cap);
         n += cap_map(&mut self.procs, cap);
+        n += cap_map(&mut self.spawned, cap);
         if self.execs.len() > cap {
             self.execs.sort_by_key(|h| h.time);
             let drop = self.execs.len() - cap;

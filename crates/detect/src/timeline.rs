@@ -6,7 +6,7 @@ use dllhound_model::{ProcessStart, Provenance, Timestamp};
 
 pub fn build(a: &Alert, loader: Option<&Held<ProcessStart>>, load_prov: &Provenance) -> Vec<TimelineEntry> {
     let mut t = Vec::new();
-    if let Some(l) = loader {
+    if let Some(l) = loader.filter(|l| !a.follow_on_exec.iter().any(|e| e.provenance == l.prov)) {
         t.push(TimelineEntry {
             time: Timestamp(l.time),
             role: "loader_start",

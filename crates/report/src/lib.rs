@@ -1,1 +1,24 @@
-//! wip
+//! The alert schema and its writers.
+//!
+//! [`AlertRecord`] is the wire format: one JSON object per alert (NDJSON), ECS-style names nested as
+//! in ECS (`{"dll":{"path":…}}`). It is documented field by field below, and tests read it back.
+//! Writers: [`write_ndjson`], [`write_table`] (a terminal: control characters escaped, since log
+//! fields are attacker-controlled) and [`write_csv`] (cells that a spreadsheet would run as a
+//! formula are defused).
+//!
+//! ```
+//! use dllhound_report::escape_control;
+//! assert_eq!(escape_control("evil\x1b[2Jname"), "evil\\x1b[2Jname");
+//! ```
+
+mod csv_out;
+mod escape;
+mod ndjson;
+mod schema;
+mod table;
+
+pub use csv_out::write_csv;
+pub use escape::{defuse_formula, escape_control};
+pub use ndjson::write_ndjson;
+pub use schema::AlertRecord;
+pub use table::write_table;

@@ -1,0 +1,165 @@
+//! The NDJSON alert record.
+//!
+//! ```text
+//! id                        deterministic: hash of host, process identity, DLL path, first load time
+//! @timestamp                RFC 3339 UTC time of the (first) load
+//! event.kind                "alert", or "signal" for an uncorroborated trigger (--signals)
+//! event.severity            low | medium | high | critical
+//! risk_score                0..100 (see dllhound_detect::score)
+//! rule.id / rule.name / rule.reference     AN0052
+//! host.name
+//! process.entity_id         Sysmon ProcessGuid ({…}), else pid:<pid>:<image>
+//! process.pid  process.executable  process.command_line  process.parent.executable
+//! user.name
+//! dll.path                  as logged (original case)
+//! dll.path_classes          ["temp","user_writable"], ["unc"], … ([] when only the signature triggered)
+//! dll.signature.state       valid | unsigned | invalid | expired | unknown
+//! dll.signature.subject
+//! dll.hash.sha256
+//! dll.load_count            load records seen for this (process, DLL), duplicates included
+//! an0052.branches           subset of ["fresh_write","follow_on_exec","outbound_network"]
+//! reasons                   sentences a person can read
+//! evidence.fresh_write[]    @timestamp, delta_seconds, how, path, process_executable, process_entity_id, sha256, provenance
+//! evidence.follow_on_exec[] @timestamp, delta_seconds, process_executable, process_entity_id, original_file_name,
+//!                           command_line, matched (full_path|file_name|stem), is_loader, provenance
+//! evidence.outbound_network[] @timestamp, delta_seconds, destination_ip, destination_port, destination_domain,
+//!                           protocol, destination_class (public|private), provenance
+//! evidence.dns[]            @timestamp, delta_seconds, query, results, provenance
+//! timeline[]                @timestamp, role, summary, provenance {file, record, line, event_code}
+//! ```
+
+use dllhound_detect::{Alert, Branch, ExecEvidence, NetEvidence, TimelineEntry, WriteEvidence};
+use serde::Serialize;
+
+/// One alert as written to NDJSON. Borrowing: build it with [`AlertRecord::from`] and serialise.
+#[derive(Debug, Serialize)]
+pub struct AlertRecord<'a> {
+    pub id: &'a str,
+    #[serde(rename = "@timestamp")]
+    pub timestamp: String,
+    pub event: EventField,
+    pub risk_score: u8,
+    pub rule: RuleField,
+    pub host: HostField<'a>,
+    pub process: ProcessField<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserField<'a>>,
+    pub dll: DllField<'a>,
+    pub an0052: An0052Field,
+    pub reasons: &'a [String],
+    pub evidence: EvidenceField<'a>,
+    pub timeline: &'a [TimelineEntry],
+}
+
+#[derive(Debug, Serialize)]
+pub struct EventField {
+    pub kind: &'static str,
+    pub severity: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleField {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub reference: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HostField<'a> {
+    pub name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProcessField<'a> {
+    pub entity_id: String,
+    pub pid: Option<u32>,
+    pub executable: &'a str,
+    pub command_line: Option<&'a str>,
+    pub parent: ParentField<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ParentField<'a> {
+    pub executable: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UserField<'a> {
+    pub name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DllField<'a> {
+    pub path: &'a str,
+    pub path_classes: Vec<&'static str>,
+    pub signature: SignatureField<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<HashField<'a>>,
+    pub load_count: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SignatureField<'a> {
+    pub state: &'static str,
+    pub subject: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HashField<'a> {
+    pub sha256: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct An0052Field {
+    pub branches: Vec<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EvidenceField<'a> {
+    pub fresh_write: &'a [WriteEvidence],
+    pub follow_on_exec: &'a [ExecEvidence],
+    pub outbound_network: &'a [NetEvidence],
+    pub dns: &'a [dllhound_detect::DnsEvidence],
+}
+
+/// The rule id alerts carry.
+pub const RULE_ID: &str = "AN0052";
+const RULE_NAME: &str = "DLL load from a suspicious path or unsigned, corroborated by write, rundll32/regsvr32 or network";
+const RULE_REF: &str = "https://attack.mitre.org/ (analytic AN0052)";
+
+impl<'a> From<&'a Alert> for AlertRecord<'a> {
+    fn from(a: &'a Alert) -> Self {
+        AlertRecord {
+            id: &a.id,
+            timestamp: a.time.to_rfc3339(),
+            event: EventField { kind: if a.signal { "signal" } else { "alert" }, severity: a.severity.as_str() },
+            risk_score: a.score,
+            rule: RuleField { id: RULE_ID, name: RULE_NAME, reference: RULE_REF },
+            host: HostField { name: &a.host },
+            process: ProcessField {
+                entity_id: a.process.to_string(),
+                pid: a.pid,
+                executable: a.executable.original(),
+                command_line: a.command_line.as_deref(),
+                parent: ParentField { executable: a.parent_executable.as_ref().map(|p| p.original()) },
+            },
+            user: a.user.as_deref().map(|name| UserField { name }),
+            dll: DllField {
+                path: a.dll.original(),
+                path_classes: a.classes.iter().map(|c| c.as_str()).collect(),
+                signature: SignatureField { state: a.signature.state.as_str(), subject: a.signature.subject.as_deref() },
+                hash: a.dll_sha256.as_deref().map(|sha256| HashField { sha256 }),
+                load_count: a.load_count,
+            },
+            an0052: An0052Field { branches: a.branches.iter().map(|b: &Branch| b.as_str()).collect() },
+            reasons: &a.reasons,
+            evidence: EvidenceField {
+                fresh_write: &a.fresh_write,
+                follow_on_exec: &a.follow_on_exec,
+                outbound_network: &a.outbound_network,
+                dns: &a.dns,
+            },
+            timeline: &a.timeline,
+        }
+    }
+}
