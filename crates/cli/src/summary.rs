@@ -34,7 +34,11 @@ impl Summary<'_> {
             }
             let shown = i.record_errors.len().min(max_shown) as u64;
             if i.records_bad > shown {
-                eprintln!("dllhound: {}: {} more bad records", escape_control(&i.input), i.records_bad - shown);
+                eprintln!(
+                    "dllhound: {}: {} more bad records",
+                    escape_control(&i.input),
+                    i.records_bad - shown
+                );
             }
         }
     }
@@ -44,7 +48,12 @@ impl Summary<'_> {
         let ok: u64 = self.inputs.iter().map(|i| i.records_ok).sum();
         let bad: u64 = self.inputs.iter().map(|i| i.records_bad).sum();
         let bytes: u64 = self.inputs.iter().map(|i| i.bytes).sum();
-        let unreadable = self.inputs.iter().filter(|i| !i.input_errors.is_empty()).count() + self.walk_errors.len();
+        let unreadable = self
+            .inputs
+            .iter()
+            .filter(|i| !i.input_errors.is_empty())
+            .count()
+            + self.walk_errors.len();
         let secs = self.elapsed.as_secs_f64().max(1e-9);
         let d = self.detect;
         let kinds: Vec<String> = d.events.iter().map(|(k, v)| format!("{k} {v}")).collect();
@@ -52,7 +61,11 @@ impl Summary<'_> {
         for a in self.alerts {
             *sev.entry(a.severity).or_default() += 1;
         }
-        let sev: Vec<String> = sev.iter().rev().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+        let sev: Vec<String> = sev
+            .iter()
+            .rev()
+            .map(|(s, n)| format!("{n} {}", s.as_str()))
+            .collect();
         eprintln!(
             "dllhound: {} inputs ({} unreadable), {} records read, {} bad; {} hosts",
             self.inputs.len(),
@@ -61,14 +74,29 @@ impl Summary<'_> {
             bad,
             d.hosts
         );
-        eprintln!("dllhound: events: {}", if kinds.is_empty() { "none".into() } else { kinds.join(", ") });
+        eprintln!(
+            "dllhound: events: {}",
+            if kinds.is_empty() {
+                "none".into()
+            } else {
+                kinds.join(", ")
+            }
+        );
         eprintln!(
             "dllhound: {} triggers → {} corroborated → {} alerts{}{}",
             d.triggers,
             d.corroborated,
             self.alerts.len(),
-            if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) },
-            if self.signals > 0 { format!(", {} signals", self.signals) } else { String::new() }
+            if sev.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", sev.join(", "))
+            },
+            if self.signals > 0 {
+                format!(", {} signals", self.signals)
+            } else {
+                String::new()
+            }
         );
         if d.late_events > 0 || d.forced_evictions > 0 {
             eprintln!(

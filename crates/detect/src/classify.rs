@@ -17,8 +17,13 @@ pub enum PathClass {
 }
 
 impl PathClass {
-    pub const ALL: [PathClass; 5] =
-        [PathClass::Temp, PathClass::UserWritable, PathClass::Unc, PathClass::Webdav, PathClass::SpoofedDir];
+    pub const ALL: [PathClass; 5] = [
+        PathClass::Temp,
+        PathClass::UserWritable,
+        PathClass::Unc,
+        PathClass::Webdav,
+        PathClass::SpoofedDir,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -37,7 +42,9 @@ impl PathClass {
             PathClass::UserWritable => "a user-writable folder",
             PathClass::Unc => "a network share (UNC path)",
             PathClass::Webdav => "a WebDAV share",
-            PathClass::SpoofedDir => "a spoofed folder whose name ends in a space or dot (mock trusted directory)",
+            PathClass::SpoofedDir => {
+                "a spoofed folder whose name ends in a space or dot (mock trusted directory)"
+            }
         }
     }
 
@@ -52,10 +59,16 @@ impl PathClass {
 pub enum PathClassesError {
     #[error("path classes: not valid YAML: {0}")]
     Yaml(#[from] serde_yaml::Error),
-    #[error("path classes: unknown class {0:?} (known: temp, user_writable, unc, webdav, spoofed_dir)")]
+    #[error(
+        "path classes: unknown class {0:?} (known: temp, user_writable, unc, webdav, spoofed_dir)"
+    )]
     UnknownClass(String),
     #[error("path classes: bad glob {glob:?} in {class}: {reason}")]
-    Glob { class: String, glob: String, reason: String },
+    Glob {
+        class: String,
+        glob: String,
+        reason: String,
+    },
 }
 
 /// The compiled table.
@@ -82,13 +95,18 @@ impl PathClasses {
         let mut b = GlobSetBuilder::new();
         let mut owners = Vec::new();
         for (class, globs) in &raw {
-            let c = PathClass::parse(class).ok_or_else(|| PathClassesError::UnknownClass(class.clone()))?;
+            let c = PathClass::parse(class)
+                .ok_or_else(|| PathClassesError::UnknownClass(class.clone()))?;
             for g in globs {
                 let glob = GlobBuilder::new(&g.to_lowercase())
                     .literal_separator(true)
                     .backslash_escape(false)
                     .build()
-                    .map_err(|e| PathClassesError::Glob { class: class.clone(), glob: g.clone(), reason: e.to_string() })?;
+                    .map_err(|e| PathClassesError::Glob {
+                        class: class.clone(),
+                        glob: g.clone(),
+                        reason: e.to_string(),
+                    })?;
                 b.add(glob);
                 owners.push(c);
             }
@@ -98,7 +116,11 @@ impl PathClasses {
             glob: "*".into(),
             reason: e.to_string(),
         })?;
-        Ok(PathClasses { set, owners, source: text.to_string() })
+        Ok(PathClasses {
+            set,
+            owners,
+            source: text.to_string(),
+        })
     }
 
     /// The YAML this table was built from.
@@ -108,8 +130,17 @@ impl PathClasses {
 
     /// The classes a path falls in, sorted, without repeats.
     pub fn classify(&self, path: &WinPath) -> Vec<PathClass> {
-        let slashed: String = path.normalised().chars().map(|c| if c == '\\' { '/' } else { c }).collect();
-        let mut out: Vec<PathClass> = self.set.matches(&slashed).into_iter().map(|i| self.owners[i]).collect();
+        let slashed: String = path
+            .normalised()
+            .chars()
+            .map(|c| if c == '\\' { '/' } else { c })
+            .collect();
+        let mut out: Vec<PathClass> = self
+            .set
+            .matches(&slashed)
+            .into_iter()
+            .map(|i| self.owners[i])
+            .collect();
         out.sort();
         out.dedup();
         out
@@ -127,9 +158,15 @@ mod tests {
 
     #[test]
     fn temp_folders_are_temp_and_user_writable() {
-        assert_eq!(c(r"C:\Users\IEUser\AppData\Local\Temp\pe386.dll"), vec![Temp, UserWritable]);
+        assert_eq!(
+            c(r"C:\Users\IEUser\AppData\Local\Temp\pe386.dll"),
+            vec![Temp, UserWritable]
+        );
         assert_eq!(c(r"C:\Windows\Temp\x.dll"), vec![Temp]);
-        assert_eq!(c(r"C:\Windows\Installer\MSI4F2.tmp-\Microsoft.Deployment.WindowsInstaller.dll"), vec![Temp]);
+        assert_eq!(
+            c(r"C:\Windows\Installer\MSI4F2.tmp-\Microsoft.Deployment.WindowsInstaller.dll"),
+            vec![Temp]
+        );
     }
 
     #[test]
@@ -137,15 +174,24 @@ mod tests {
         assert_eq!(c(r"C:\Users\Public\tools\npmproxy.dll"), vec![UserWritable]);
         assert_eq!(c(r"C:\ProgramData\calc.cpl"), vec![UserWritable]);
         assert_eq!(c(r"C:\PROGRA~3\DATAUS~1.DLL"), vec![UserWritable]);
-        assert_eq!(c(r"C:\Windows\System32\spool\drivers\color\x.dll"), vec![UserWritable]);
-        assert_eq!(c(r"\Device\HarddiskVolume2\Users\bob\Downloads\x.dll"), vec![UserWritable]);
+        assert_eq!(
+            c(r"C:\Windows\System32\spool\drivers\color\x.dll"),
+            vec![UserWritable]
+        );
+        assert_eq!(
+            c(r"\Device\HarddiskVolume2\Users\bob\Downloads\x.dll"),
+            vec![UserWritable]
+        );
     }
 
     #[test]
     fn system_and_program_folders_are_not_classed() {
         assert!(c(r"C:\Windows\System32\kernel32.dll").is_empty());
         assert!(c(r"C:\Program Files\Internet Explorer\iertutil.dll").is_empty());
-        assert!(c(r"C:\Windows\assembly\NativeImages_v4.0.30319_64\System\abc\System.ni.dll").is_empty());
+        assert!(
+            c(r"C:\Windows\assembly\NativeImages_v4.0.30319_64\System\abc\System.ni.dll")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -163,6 +209,9 @@ mod tests {
 
     #[test]
     fn unknown_class_names_are_rejected() {
-        assert!(matches!(PathClasses::from_yaml("tmp: ['**']"), Err(PathClassesError::UnknownClass(_))));
+        assert!(matches!(
+            PathClasses::from_yaml("tmp: ['**']"),
+            Err(PathClassesError::UnknownClass(_))
+        ));
     }
 }

@@ -50,6 +50,8 @@ impl Config {
 
     /// The widest branch window.
     pub fn max_window_ms(&self) -> i64 {
-        self.window_fresh_write_ms.max(self.window_follow_on_ms).max(self.window_network_ms)
+        self.window_fresh_write_ms
+            .max(self.window_follow_on_ms)
+            .max(self.window_network_ms)
     }
 }

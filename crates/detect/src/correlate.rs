@@ -91,7 +91,10 @@ impl Correlator {
         *self.stats.events.entry(ev.kind_name()).or_default() += 1;
         let t = ev.time.millis();
         let host = ev.host.clone();
-        let st = self.hosts.entry(host.clone()).or_insert_with(HostState::new);
+        let st = self
+            .hosts
+            .entry(host.clone())
+            .or_insert_with(HostState::new);
         if st.max_time != i64::MIN && t < st.max_time - self.cfg.lateness_ms {
             self.stats.late_events += 1;
         }
@@ -103,30 +106,69 @@ impl Correlator {
                     self.stats.main_module_loads += 1;
                 } else if let Some(trigger) = trigger::evaluate(&load, &self.cfg.path_classes) {
                     self.stats.triggers += 1;
-                    st.pending.insert((t, self.seq), PendingLoad { load: Held { time: t, ev: load, prov }, trigger });
+                    st.pending.insert(
+                        (t, self.seq),
+                        PendingLoad {
+                            load: Held {
+                                time: t,
+                                ev: load,
+                                prov,
+                            },
+                            trigger,
+                        },
+                    );
                 }
             }
             EventKind::FileWrite(w) => {
-                st.writes.entry(w.target.match_key().into()).or_default().push(Held { time: t, ev: w, prov });
+                st.writes
+                    .entry(w.target.match_key().into())
+                    .or_default()
+                    .push(Held {
+                        time: t,
+                        ev: w,
+                        prov,
+                    });
             }
             EventKind::ProcessStart(p) => {
-                if is_follow_on_executor(&p.image, p.original_file_name.as_deref()) && p.command_line.is_some() {
-                    st.execs.push(Held { time: t, ev: p.clone(), prov: prov.clone() });
+                if is_follow_on_executor(&p.image, p.original_file_name.as_deref())
+                    && p.command_line.is_some()
+                {
+                    st.execs.push(Held {
+                        time: t,
+                        ev: p.clone(),
+                        prov: prov.clone(),
+                    });
                 }
                 if let Some(parent) = p.parent.as_ref().filter(|k| k.is_known()) {
                     let image: Box<str> = p.image.match_key().into();
-                    st.spawned.entry(parent.clone()).or_default().push(Held { time: t, ev: image, prov: prov.clone() });
+                    st.spawned.entry(parent.clone()).or_default().push(Held {
+                        time: t,
+                        ev: image,
+                        prov: prov.clone(),
+                    });
                 }
-                st.procs.entry(p.process.clone()).or_default().push(Held { time: t, ev: p, prov });
+                st.procs.entry(p.process.clone()).or_default().push(Held {
+                    time: t,
+                    ev: p,
+                    prov,
+                });
             }
             EventKind::Network(n) => {
                 if n.initiated == Some(true) && n.process.is_known() {
-                    st.nets.entry(n.process.clone()).or_default().push(Held { time: t, ev: n, prov });
+                    st.nets.entry(n.process.clone()).or_default().push(Held {
+                        time: t,
+                        ev: n,
+                        prov,
+                    });
                 }
             }
             EventKind::Dns(d) => {
                 if d.process.is_known() {
-                    st.dns.entry(d.process.clone()).or_default().push(Held { time: t, ev: d, prov });
+                    st.dns.entry(d.process.clone()).or_default().push(Held {
+                        time: t,
+                        ev: d,
+                        prov,
+                    });
                 }
             }
         }
@@ -136,12 +178,16 @@ impl Correlator {
     /// Finalises the host's triggers whose window closed; sweeps old state now and then.
     fn advance(&mut self, host: &Arc<str>, flush: bool) {
         let w = self.cfg.max_window_ms();
-        let Some(st) = self.hosts.get_mut(host) else { return };
+        let Some(st) = self.hosts.get_mut(host) else {
+            return;
+        };
         let watermark = st.max_time.saturating_sub(self.cfg.lateness_ms);
         let mut ready = Vec::new();
         loop {
             let over_cap = st.pending.len() > self.cfg.max_records_per_host;
-            let Some(entry) = st.pending.first_entry() else { break };
+            let Some(entry) = st.pending.first_entry() else {
+                break;
+            };
             if !(flush || entry.key().0.saturating_add(w) < watermark || over_cap) {
                 break;
             }
@@ -153,13 +199,22 @@ impl Correlator {
         for p in ready {
             let st = &self.hosts[host];
             let l = &p.load;
-            if st.is_child_image(&l.ev.process, l.ev.dll.match_key(), l.time, CHILD_IMAGE_WINDOW_MS) {
+            if st.is_child_image(
+                &l.ev.process,
+                l.ev.dll.match_key(),
+                l.time,
+                CHILD_IMAGE_WINDOW_MS,
+            ) {
                 self.stats.child_image_loads += 1;
                 continue;
             }
             let b = match_pending(&self.cfg, st, p);
             let corroborated = !(b.writes.is_empty() && b.execs.is_empty() && b.nets.is_empty());
-            let key: AlertKey = (host.clone(), b.first.ev.process.clone(), b.first.ev.dll.match_key().into());
+            let key: AlertKey = (
+                host.clone(),
+                b.first.ev.process.clone(),
+                b.first.ev.dll.match_key().into(),
+            );
             if corroborated {
                 self.stats.corroborated += 1;
                 merge(&mut self.alerts, key, b);
@@ -167,7 +222,9 @@ impl Correlator {
                 merge(&mut self.signals, key, b);
             }
         }
-        let Some(st) = self.hosts.get_mut(host) else { return };
+        let Some(st) = self.hosts.get_mut(host) else {
+            return;
+        };
         if !flush && watermark.saturating_sub(st.last_sweep) > w {
             st.last_sweep = watermark;
             let keep_from = watermark.saturating_sub(2 * w + 1);
@@ -184,12 +241,24 @@ impl Correlator {
             self.advance(h, true);
         }
         self.stats.hosts = hosts.len() as u64;
-        let mut alerts: Vec<Alert> = self.alerts.into_iter().map(|(k, b)| build(k, b, false)).collect();
-        let mut signals: Vec<Alert> = self.signals.into_iter().map(|(k, b)| build(k, b, true)).collect();
+        let mut alerts: Vec<Alert> = self
+            .alerts
+            .into_iter()
+            .map(|(k, b)| build(k, b, false))
+            .collect();
+        let mut signals: Vec<Alert> = self
+            .signals
+            .into_iter()
+            .map(|(k, b)| build(k, b, true))
+            .collect();
         for v in [&mut alerts, &mut signals] {
             v.sort_by(|a, b| (a.time, &a.host, &a.id).cmp(&(b.time, &b.host, &b.id)));
         }
-        Outcome { alerts, signals, stats: self.stats }
+        Outcome {
+            alerts,
+            signals,
+            stats: self.stats,
+        }
     }
 }
 
@@ -270,7 +339,16 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
         })
         .collect();
     let loader = loader_start(st, &load.process, t);
-    Builder { first: p.load, trigger: p.trigger, loads: 1, loader, writes, execs, nets, dns }
+    Builder {
+        first: p.load,
+        trigger: p.trigger,
+        loads: 1,
+        loader,
+        writes,
+        execs,
+        nets,
+        dns,
+    }
 }
 
 /// The loading process's start record: the latest one at or before the load (PIDs are reused),
@@ -280,8 +358,13 @@ fn loader_start(st: &HostState, key: &ProcessKey, t: i64) -> Option<Held<Process
         return None;
     }
     let starts = st.procs.get(key)?;
-    let before = starts.iter().filter(|s| s.time <= t).max_by_key(|s| (s.time, &s.prov));
-    before.or_else(|| starts.iter().min_by_key(|s| (s.time, &s.prov))).cloned()
+    let before = starts
+        .iter()
+        .filter(|s| s.time <= t)
+        .max_by_key(|s| (s.time, &s.prov));
+    before
+        .or_else(|| starts.iter().min_by_key(|s| (s.time, &s.prov)))
+        .cloned()
 }
 
 fn merge(map: &mut HashMap<AlertKey, Builder>, key: AlertKey, b: Builder) {
@@ -329,16 +412,41 @@ fn alert_id(host: &str, process: &ProcessKey, dll_key: &str, t: Timestamp) -> St
         h.update(part.as_bytes());
         h.update([0u8]);
     }
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn build((host, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Alert {
-    dedupe(&mut b.writes, |w| (w.time, w.provenance.clone()), |w| {
-        (w.time, w.how, w.process_entity_id.clone(), w.path.match_key().to_string())
-    });
-    dedupe(&mut b.execs, |e| (e.time, e.provenance.clone()), |e| (e.time, e.process_entity_id.clone()));
-    dedupe(&mut b.nets, |n| (n.time, n.provenance.clone()), |n| (n.time, n.destination_ip, n.destination_port));
-    dedupe(&mut b.dns, |d| (d.time, d.provenance.clone()), |d| (d.time, d.query.clone()));
+    dedupe(
+        &mut b.writes,
+        |w| (w.time, w.provenance.clone()),
+        |w| {
+            (
+                w.time,
+                w.how,
+                w.process_entity_id.clone(),
+                w.path.match_key().to_string(),
+            )
+        },
+    );
+    dedupe(
+        &mut b.execs,
+        |e| (e.time, e.provenance.clone()),
+        |e| (e.time, e.process_entity_id.clone()),
+    );
+    dedupe(
+        &mut b.nets,
+        |n| (n.time, n.provenance.clone()),
+        |n| (n.time, n.destination_ip, n.destination_port),
+    );
+    dedupe(
+        &mut b.dns,
+        |d| (d.time, d.provenance.clone()),
+        |d| (d.time, d.query.clone()),
+    );
     let mut branches = Vec::new();
     for (has, br) in [
         (!b.writes.is_empty(), Branch::FreshWrite),
@@ -359,7 +467,13 @@ fn build((host, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Al
         host,
         process,
         pid: load.pid.or(loader.and_then(|l| l.pid)),
-        executable: if load.image.is_empty() { loader.map(|l| l.image.clone()).unwrap_or(load.image.clone()) } else { load.image.clone() },
+        executable: if load.image.is_empty() {
+            loader
+                .map(|l| l.image.clone())
+                .unwrap_or(load.image.clone())
+        } else {
+            load.image.clone()
+        },
         command_line: loader.and_then(|l| l.command_line.clone()),
         parent_executable: loader.and_then(|l| l.parent_image.clone()),
         user: load.user.clone().or(loader.and_then(|l| l.user.clone())),

@@ -31,14 +31,18 @@ mod config;
 mod correlate;
 pub mod lolbin;
 mod netclass;
+mod pipeline;
 pub mod score;
 mod state;
 mod timeline;
 pub mod trigger;
 
-pub use alert::{Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, TimelineEntry, WriteEvidence};
+pub use alert::{
+    Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, TimelineEntry, WriteEvidence,
+};
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::Config;
 pub use correlate::{Correlator, Outcome, Stats};
 pub use netclass::DestinationClass;
+pub use pipeline::{scan, ScanOutput};
 pub use score::Severity;

@@ -37,7 +37,12 @@ impl DestinationClass {
 
 fn v4_class(ip: Ipv4Addr) -> DestinationClass {
     let o = ip.octets();
-    if ip.is_loopback() || ip.is_link_local() || ip.is_multicast() || ip.is_broadcast() || ip.is_unspecified() || o[0] >= 240
+    if ip.is_loopback()
+        || ip.is_link_local()
+        || ip.is_multicast()
+        || ip.is_broadcast()
+        || ip.is_unspecified()
+        || o[0] >= 240
     {
         DestinationClass::NotOutbound
     } else if ip.is_private() || (o[0] == 100 && (o[1] & 0xc0) == 64) {
@@ -68,7 +73,16 @@ mod tests {
 
     #[test]
     fn local_only_destinations_are_not_outbound() {
-        for ip in ["127.0.0.1", "169.254.1.1", "224.0.0.251", "255.255.255.255", "0.0.0.0", "::1", "fe80::1", "ff02::fb"] {
+        for ip in [
+            "127.0.0.1",
+            "169.254.1.1",
+            "224.0.0.251",
+            "255.255.255.255",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "ff02::fb",
+        ] {
             assert_eq!(c(ip), DestinationClass::NotOutbound, "{ip}");
         }
     }

@@ -80,7 +80,11 @@ pub fn apply(a: &mut Alert) {
     if let Some(best) = a.classes.iter().copied().max_by_key(|c| class_points(*c)) {
         pts += class_points(best);
         let phrases: Vec<&str> = a.classes.iter().map(|c| c.phrase()).collect();
-        reasons.push(format!("{who} loaded {} from {}.", a.dll, phrases.join(" and ")));
+        reasons.push(format!(
+            "{who} loaded {} from {}.",
+            a.dll,
+            phrases.join(" and ")
+        ));
     } else {
         reasons.push(format!("{who} loaded {}.", a.dll));
     }
@@ -92,7 +96,12 @@ pub fn apply(a: &mut Alert) {
     };
     if let Some((p, words)) = sig {
         pts += p;
-        let by = a.signature.subject.as_deref().map(|s| format!(" (signer: {s})")).unwrap_or_default();
+        let by = a
+            .signature
+            .subject
+            .as_deref()
+            .map(|s| format!(" (signer: {s})"))
+            .unwrap_or_default();
         reasons.push(format!("The module is suspicious because {words}{by}."));
     }
 
@@ -105,18 +114,31 @@ pub fn apply(a: &mut Alert) {
             ago(w.delta_seconds),
             w.process_executable
         ));
-        if a.fresh_write.iter().any(|w| is_risky_writer(&w.process_executable)) {
+        if a.fresh_write
+            .iter()
+            .any(|w| is_risky_writer(&w.process_executable))
+        {
             pts += 10;
-            reasons.push("The writer is a browser, Office, archive, script or download tool.".into());
+            reasons
+                .push("The writer is a browser, Office, archive, script or download tool.".into());
         }
     }
-    if let Some(e) = a.follow_on_exec.iter().find(|e| e.is_loader).or(a.follow_on_exec.first()) {
+    if let Some(e) = a
+        .follow_on_exec
+        .iter()
+        .find(|e| e.is_loader)
+        .or(a.follow_on_exec.first())
+    {
         let how = match e.matched {
             NameMatch::FullPath => "by full path",
             NameMatch::FileName => "by file name",
             NameMatch::Stem => "by name without extension",
         };
-        let who_ran = if e.is_loader { "the loading process itself".to_string() } else { e.process_executable.to_string() };
+        let who_ran = if e.is_loader {
+            "the loading process itself".to_string()
+        } else {
+            e.process_executable.to_string()
+        };
         reasons.push(format!(
             "(b) It was run through {} {how}, {} the load, by {who_ran}: {}",
             e.process_executable.file_name(),
@@ -125,14 +147,20 @@ pub fn apply(a: &mut Alert) {
         ));
     }
     if let Some(n) = a.outbound_network.first() {
-        let port = n.destination_port.map(|p| format!(":{p}")).unwrap_or_default();
+        let port = n
+            .destination_port
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
         reasons.push(format!(
             "(c) The loading process connected out to {}{port} ({}) {} the load.",
             n.destination_ip,
             n.destination_class.as_str(),
             ago(n.delta_seconds)
         ));
-        if a.outbound_network.iter().any(|n| n.destination_class == DestinationClass::Public) {
+        if a.outbound_network
+            .iter()
+            .any(|n| n.destination_class == DestinationClass::Public)
+        {
             pts += 10;
         }
         if !a.dns.is_empty() {
@@ -142,12 +170,18 @@ pub fn apply(a: &mut Alert) {
     }
     if is_lolbin_loader(&a.executable) {
         pts += 10;
-        reasons.push(format!("The loader, {who}, is a living-off-the-land binary often used to run DLLs."));
+        reasons.push(format!(
+            "The loader, {who}, is a living-off-the-land binary often used to run DLLs."
+        ));
     }
     if a.signal {
         reasons.push("No corroborating write, rundll32/regsvr32 run or outbound connection was seen: a signal, not an alert.".into());
     }
     a.score = pts.min(100) as u8;
-    a.severity = if a.signal { Severity::Low } else { Severity::from_score(a.score) };
+    a.severity = if a.signal {
+        Severity::Low
+    } else {
+        Severity::from_score(a.score)
+    };
     a.reasons = reasons;
 }

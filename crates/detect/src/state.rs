@@ -1,7 +1,9 @@
 //! Per-host state held by the correlator, with time- and cap-based eviction.
 
 use crate::trigger::Trigger;
-use dllhound_model::{DnsQuery, FileWrite, ImageLoad, NetworkConnect, ProcessKey, ProcessStart, Provenance};
+use dllhound_model::{
+    DnsQuery, FileWrite, ImageLoad, NetworkConnect, ProcessKey, ProcessStart, Provenance,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// A record held in state: event time, the decoded event, where it came from.
@@ -75,12 +77,18 @@ impl HostState {
     /// Enforces `cap` records per kind by dropping the oldest. Returns how many were dropped.
     /// True when `module` is the executable of a child that `loader` started within `window_ms` of
     /// `t`: a parent mapping its child's image during process creation, not a DLL load.
-    pub fn is_child_image(&self, loader: &ProcessKey, module_key: &str, t: i64, window_ms: i64) -> bool {
+    pub fn is_child_image(
+        &self,
+        loader: &ProcessKey,
+        module_key: &str,
+        t: i64,
+        window_ms: i64,
+    ) -> bool {
         loader.is_known()
-            && self
-                .spawned
-                .get(loader)
-                .is_some_and(|v| v.iter().any(|h| &*h.ev == module_key && (h.time - t).abs() <= window_ms))
+            && self.spawned.get(loader).is_some_and(|v| {
+                v.iter()
+                    .any(|h| &*h.ev == module_key && (h.time - t).abs() <= window_ms)
+            })
     }
 
     pub fn enforce_cap(&mut self, cap: usize) -> u64 {
@@ -100,7 +108,10 @@ impl HostState {
     }
 }
 
-fn retain_map<K: std::hash::Hash + Eq, T>(m: &mut HashMap<K, Vec<Held<T>>>, keep: impl Fn(&Held<T>) -> bool) -> u64 {
+fn retain_map<K: std::hash::Hash + Eq, T>(
+    m: &mut HashMap<K, Vec<Held<T>>>,
+    keep: impl Fn(&Held<T>) -> bool,
+) -> u64 {
     let mut n = 0u64;
     m.retain(|_, v| {
         let before = v.len();

@@ -4,7 +4,11 @@ use crate::alert::{Alert, TimelineEntry};
 use crate::state::Held;
 use dllhound_model::{ProcessStart, Provenance, Timestamp};
 
-pub fn build(a: &Alert, loader: Option<&Held<ProcessStart>>, load_prov: &Provenance) -> Vec<TimelineEntry> {
+pub fn build(
+    a: &Alert,
+    loader: Option<&Held<ProcessStart>>,
+    load_prov: &Provenance,
+) -> Vec<TimelineEntry> {
     let mut t = Vec::new();
     if let Some(l) = loader.filter(|l| !a.follow_on_exec.iter().any(|e| e.provenance == l.prov)) {
         t.push(TimelineEntry {
@@ -13,16 +17,28 @@ pub fn build(a: &Alert, loader: Option<&Held<ProcessStart>>, load_prov: &Provena
             summary: format!(
                 "{} started{}",
                 l.ev.image,
-                l.ev.command_line.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
+                l.ev.command_line
+                    .as_deref()
+                    .map(|c| format!(": {c}"))
+                    .unwrap_or_default()
             ),
             provenance: l.prov.clone(),
         });
     }
-    let dup = if a.load_count > 1 { format!(" ({} load records)", a.load_count) } else { String::new() };
+    let dup = if a.load_count > 1 {
+        format!(" ({} load records)", a.load_count)
+    } else {
+        String::new()
+    };
     t.push(TimelineEntry {
         time: a.time,
         role: "load",
-        summary: format!("{} loaded {} [{}]{dup}", a.executable, a.dll, a.signature.state.as_str()),
+        summary: format!(
+            "{} loaded {} [{}]{dup}",
+            a.executable,
+            a.dll,
+            a.signature.state.as_str()
+        ),
         provenance: load_prov.clone(),
     });
     for w in &a.fresh_write {
@@ -42,11 +58,18 @@ pub fn build(a: &Alert, loader: Option<&Held<ProcessStart>>, load_prov: &Provena
         });
     }
     for n in &a.outbound_network {
-        let port = n.destination_port.map(|p| format!(":{p}")).unwrap_or_default();
+        let port = n
+            .destination_port
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
         t.push(TimelineEntry {
             time: n.time,
             role: "outbound_network",
-            summary: format!("connected to {}{port} ({})", n.destination_ip, n.destination_class.as_str()),
+            summary: format!(
+                "connected to {}{port} ({})",
+                n.destination_ip,
+                n.destination_class.as_str()
+            ),
             provenance: n.provenance.clone(),
         });
     }

@@ -19,7 +19,10 @@ pub fn evaluate(load: &ImageLoad, classes: &PathClasses) -> Option<Trigger> {
     }
     let classes = classes.classify(&load.dll);
     let by_signature = load.signature.state.is_suspicious();
-    (by_signature || !classes.is_empty()).then_some(Trigger { classes, by_signature })
+    (by_signature || !classes.is_empty()).then_some(Trigger {
+        classes,
+        by_signature,
+    })
 }
 
 #[cfg(test)]
@@ -42,27 +45,47 @@ mod tests {
 
     #[test]
     fn main_module_logged_as_a_load_is_not_a_trigger() {
-        let l = load(r"C:\Users\a\Downloads\p.exe", r"c:\users\a\downloads\P.EXE", "false", "Unavailable");
+        let l = load(
+            r"C:\Users\a\Downloads\p.exe",
+            r"c:\users\a\downloads\P.EXE",
+            "false",
+            "Unavailable",
+        );
         assert_eq!(evaluate(&l, &PathClasses::builtin()), None);
     }
 
     #[test]
     fn unsigned_system_dll_triggers_by_signature_only() {
-        let l = load(r"C:\Windows\System32\svchost.exe", r"C:\Windows\System32\wlbsctrl.dll", "false", "Unavailable");
+        let l = load(
+            r"C:\Windows\System32\svchost.exe",
+            r"C:\Windows\System32\wlbsctrl.dll",
+            "false",
+            "Unavailable",
+        );
         let t = evaluate(&l, &PathClasses::builtin()).unwrap();
         assert!(t.by_signature && t.classes.is_empty());
     }
 
     #[test]
     fn signed_dll_in_temp_triggers_by_path() {
-        let l = load(r"C:\x.exe", r"C:\Users\a\AppData\Local\Temp\x.dll", "true", "Valid");
+        let l = load(
+            r"C:\x.exe",
+            r"C:\Users\a\AppData\Local\Temp\x.dll",
+            "true",
+            "Valid",
+        );
         let t = evaluate(&l, &PathClasses::builtin()).unwrap();
         assert!(!t.by_signature && t.classes.contains(&PathClass::Temp));
     }
 
     #[test]
     fn signed_system_dll_is_not_a_trigger() {
-        let l = load(r"C:\x.exe", r"C:\Windows\System32\kernel32.dll", "true", "Valid");
+        let l = load(
+            r"C:\x.exe",
+            r"C:\Windows\System32\kernel32.dll",
+            "true",
+            "Valid",
+        );
         assert_eq!(evaluate(&l, &PathClasses::builtin()), None);
     }
 

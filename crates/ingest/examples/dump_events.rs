@@ -12,7 +12,12 @@ fn main() {
         eprintln!("{e}");
     }
     for input in &inputs {
-        let stats = read_input(input, &ReadOptions::default(), &mut |e| println!("{} {:?} {:?}", e.time, e.provenance.record, e.kind));
-        eprintln!("{}: {} ok, {} bad", stats.input, stats.records_ok, stats.records_bad);
+        let stats = read_input(input, &ReadOptions::default(), &mut |e| {
+            println!("{} {:?} {:?}", e.time, e.provenance.record, e.kind)
+        });
+        eprintln!(
+            "{}: {} ok, {} bad",
+            stats.input, stats.records_ok, stats.records_bad
+        );
     }
 }

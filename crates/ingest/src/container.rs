@@ -22,7 +22,10 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        ReadOptions { format: FormatChoice::Auto, evtx_threads: 1 }
+        ReadOptions {
+            format: FormatChoice::Auto,
+            evtx_threads: 1,
+        }
     }
 }
 
@@ -39,7 +42,9 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
     };
     match buf {
         Ok(buf) => decode_bytes(buf, &name.into(), opts, 0, &mut stats, sink),
-        Err(source) => stats.input_errors.push(IngestError::Io { path: name, source }),
+        Err(source) => stats
+            .input_errors
+            .push(IngestError::Io { path: name, source }),
     }
     stats
 }
@@ -84,17 +89,24 @@ fn decode_bytes(
             let mut out = Vec::new();
             match MultiGzDecoder::new(&buf[..]).read_to_end(&mut out) {
                 Ok(_) => decode_bytes(out, name, opts, depth + 1, stats, sink),
-                Err(e) => stats
-                    .input_errors
-                    .push(IngestError::Archive { path: name.to_string(), reason: format!("gzip: {e}") }),
+                Err(e) => stats.input_errors.push(IngestError::Archive {
+                    path: name.to_string(),
+                    reason: format!("gzip: {e}"),
+                }),
             }
         }
-        (Container::Zip, _) if depth < MAX_ARCHIVE_DEPTH => decode_zip(buf, name, opts, depth, stats, sink),
+        (Container::Zip, _) if depth < MAX_ARCHIVE_DEPTH => {
+            decode_zip(buf, name, opts, depth, stats, sink)
+        }
         (Container::Evtx, FormatChoice::Auto | FormatChoice::Evtx) => {
             decode_evtx(buf, name, opts.evtx_threads, stats, sink)
         }
-        (Container::Text, FormatChoice::Auto | FormatChoice::SysmonJson) => decode_text(&buf, name, stats, sink),
-        _ => stats.input_errors.push(IngestError::Unrecognised { path: name.to_string() }),
+        (Container::Text, FormatChoice::Auto | FormatChoice::SysmonJson) => {
+            decode_text(&buf, name, stats, sink)
+        }
+        _ => stats.input_errors.push(IngestError::Unrecognised {
+            path: name.to_string(),
+        }),
     }
 }
 
@@ -109,7 +121,10 @@ fn decode_zip(
     let mut zip = match zip::ZipArchive::new(Cursor::new(buf)) {
         Ok(z) => z,
         Err(e) => {
-            stats.input_errors.push(IngestError::Archive { path: name.to_string(), reason: e.to_string() });
+            stats.input_errors.push(IngestError::Archive {
+                path: name.to_string(),
+                reason: e.to_string(),
+            });
             return;
         }
     };
@@ -118,7 +133,10 @@ fn decode_zip(
             Ok(m) => m,
             Err(e) => {
                 let reason = format!("member {i}: {e}");
-                stats.input_errors.push(IngestError::Archive { path: name.to_string(), reason });
+                stats.input_errors.push(IngestError::Archive {
+                    path: name.to_string(),
+                    reason,
+                });
                 continue;
             }
         };
@@ -128,7 +146,10 @@ fn decode_zip(
         let member_name: Arc<str> = format!("{name}:{}", member.name()).into();
         let mut out = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0).min(1 << 30));
         if let Err(e) = member.read_to_end(&mut out) {
-            stats.input_errors.push(IngestError::Archive { path: member_name.to_string(), reason: e.to_string() });
+            stats.input_errors.push(IngestError::Archive {
+                path: member_name.to_string(),
+                reason: e.to_string(),
+            });
             continue;
         }
         drop(member);

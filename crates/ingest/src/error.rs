@@ -7,7 +7,10 @@ use std::fmt;
 #[non_exhaustive]
 pub enum IngestError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: not a readable archive: {reason}")]
     Archive { path: String, reason: String },
     #[error("{path}: not an EVTX file: {reason}")]

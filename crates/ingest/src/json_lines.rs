@@ -11,7 +11,12 @@ use std::sync::Arc;
 const PARALLEL_MIN_BYTES: usize = 4 << 20;
 
 /// Decodes every line of `buf`; events go to `sink` in input order.
-pub fn decode_text(buf: &[u8], input: &Arc<str>, stats: &mut InputStats, sink: &mut dyn FnMut(Event)) {
+pub fn decode_text(
+    buf: &[u8],
+    input: &Arc<str>,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
     let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
     stats.bytes += buf.len() as u64;
     let first = buf.iter().find(|b| !b.is_ascii_whitespace());
@@ -26,10 +31,15 @@ pub fn decode_text(buf: &[u8], input: &Arc<str>, stats: &mut InputStats, sink: &
     let results: Vec<(Vec<Event>, InputStats)> = chunks
         .par_iter()
         .map(|&(start, first_line)| {
-            let end = chunks.iter().find(|c| c.0 > start).map_or(buf.len(), |c| c.0);
+            let end = chunks
+                .iter()
+                .find(|c| c.0 > start)
+                .map_or(buf.len(), |c| c.0);
             let mut events = Vec::new();
             let mut st = InputStats::new(stats.input.clone());
-            decode_lines(&buf[start..end], first_line, input, &mut st, &mut |e| events.push(e));
+            decode_lines(&buf[start..end], first_line, input, &mut st, &mut |e| {
+                events.push(e)
+            });
             (events, st)
         })
         .collect();
@@ -47,7 +57,9 @@ fn split_lines(buf: &[u8], n: usize) -> Vec<(usize, u64)> {
     let mut last = 0usize;
     let mut target = step;
     while target < buf.len() {
-        let Some(nl) = memchr::memchr(b'\n', &buf[target..]) else { break };
+        let Some(nl) = memchr::memchr(b'\n', &buf[target..]) else {
+            break;
+        };
         let start = target + nl + 1;
         if start >= buf.len() {
             break;
@@ -60,7 +72,13 @@ fn split_lines(buf: &[u8], n: usize) -> Vec<(usize, u64)> {
     out
 }
 
-fn decode_lines(buf: &[u8], first_line: u64, input: &Arc<str>, stats: &mut InputStats, sink: &mut dyn FnMut(Event)) {
+fn decode_lines(
+    buf: &[u8],
+    first_line: u64,
+    input: &Arc<str>,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
     let mut hint = None;
     for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
         let line_no = first_line + i as u64;
@@ -68,7 +86,12 @@ fn decode_lines(buf: &[u8], first_line: u64, input: &Arc<str>, stats: &mut Input
         if trimmed.is_empty() {
             continue;
         }
-        let ctx = RecordContext { input: input.clone(), line: Some(line_no), record: None };
+        let ctx = RecordContext {
+            input: input.clone(),
+            line: Some(line_no),
+            record: None,
+            element: None,
+        };
         match serde_json::from_slice::<Value>(trimmed) {
             Ok(v) => decode_value(&v, &ctx, &mut hint, stats, sink),
             Err(e) => stats.bad(RecordError {
@@ -85,7 +108,12 @@ fn decode_array(buf: &[u8], input: &Arc<str>, stats: &mut InputStats, sink: &mut
         Ok(items) => {
             let mut hint = None;
             for (i, v) in items.iter().enumerate() {
-                let ctx = RecordContext { input: input.clone(), line: None, record: Some(i as u64) };
+                let ctx = RecordContext {
+                    input: input.clone(),
+                    line: None,
+                    record: None,
+                    element: Some(i as u64 + 1),
+                };
                 decode_value(v, &ctx, &mut hint, stats, sink);
             }
         }
@@ -105,13 +133,18 @@ pub fn decode_value(
     stats: &mut InputStats,
     sink: &mut dyn FnMut(Event),
 ) {
-    let at = || match (ctx.line, ctx.record) {
-        (Some(l), _) => format!("line {l}"),
-        (None, Some(r)) => format!("record {r}"),
+    let at = || match (ctx.line, ctx.record, ctx.element) {
+        (Some(l), _, _) => format!("line {l}"),
+        (None, Some(r), _) => format!("record {r}"),
+        (None, None, Some(e)) => format!("element {e}"),
         _ => "?".into(),
     };
     let Some(idx) = registry::sniff(v, *hint) else {
-        stats.bad(RecordError { input: ctx.input.to_string(), at: at(), reason: "unrecognised record shape".into() });
+        stats.bad(RecordError {
+            input: ctx.input.to_string(),
+            at: at(),
+            reason: "unrecognised record shape".into(),
+        });
         return;
     };
     *hint = Some(idx);
@@ -125,7 +158,11 @@ pub fn decode_value(
                 sink(ev);
             }
         }
-        Err(reason) => stats.bad(RecordError { input: ctx.input.to_string(), at: at(), reason }),
+        Err(reason) => stats.bad(RecordError {
+            input: ctx.input.to_string(),
+            at: at(),
+            reason,
+        }),
     }
 }
 

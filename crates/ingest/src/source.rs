@@ -41,7 +41,10 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<IngestError>) {
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(source) => {
-            errors.push(IngestError::Io { path: dir.display().to_string(), source });
+            errors.push(IngestError::Io {
+                path: dir.display().to_string(),
+                source,
+            });
             return;
         }
     };
@@ -49,12 +52,17 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<IngestError>) {
     for e in rd {
         match e {
             Ok(e) => entries.push(e.path()),
-            Err(source) => errors.push(IngestError::Io { path: dir.display().to_string(), source }),
+            Err(source) => errors.push(IngestError::Io {
+                path: dir.display().to_string(),
+                source,
+            }),
         }
     }
     entries.sort();
     for p in entries {
-        let is_dir = std::fs::symlink_metadata(&p).map(|m| m.is_dir()).unwrap_or(false);
+        let is_dir = std::fs::symlink_metadata(&p)
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
         if is_dir {
             walk(&p, out, errors);
         } else if is_telemetry_name(&p) {
@@ -65,8 +73,15 @@ fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<IngestError>) {
 
 /// Files a folder walk picks up: telemetry and archives, not the YAML/Markdown that sits beside them.
 fn is_telemetry_name(p: &Path) -> bool {
-    let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    matches!(ext.as_str(), "evtx" | "json" | "jsonl" | "ndjson" | "txt" | "log" | "zip" | "gz")
+    let ext = p
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        ext.as_str(),
+        "evtx" | "json" | "jsonl" | "ndjson" | "txt" | "log" | "zip" | "gz"
+    )
 }
 
 #[cfg(test)]

@@ -31,7 +31,10 @@ pub struct InputStats {
 
 impl InputStats {
     pub fn new(input: impl Into<String>) -> InputStats {
-        InputStats { input: input.into(), ..Default::default() }
+        InputStats {
+            input: input.into(),
+            ..Default::default()
+        }
     }
 
     /// Counts a bad record and keeps its location if there is room.
@@ -59,7 +62,8 @@ impl InputStats {
             *self.bad_by_reason.entry(k).or_default() += v;
         }
         let room = MAX_KEPT_ERRORS.saturating_sub(self.record_errors.len());
-        self.record_errors.extend(other.record_errors.into_iter().take(room));
+        self.record_errors
+            .extend(other.record_errors.into_iter().take(room));
         self.input_errors.extend(other.input_errors);
     }
 

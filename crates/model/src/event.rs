@@ -60,7 +60,13 @@ impl EventKind {
     }
 
     /// All kind names, in a stable order.
-    pub const NAMES: [&'static str; 5] = ["process_start", "image_load", "file_write", "network", "dns"];
+    pub const NAMES: [&'static str; 5] = [
+        "process_start",
+        "image_load",
+        "file_write",
+        "network",
+        "dns",
+    ];
 }
 
 /// A process started.

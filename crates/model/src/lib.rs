@@ -30,7 +30,9 @@ mod provenance;
 mod signature;
 mod time;
 
-pub use event::{DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect, ProcessStart};
+pub use event::{
+    DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect, ProcessStart,
+};
 pub use path::WinPath;
 pub use process::ProcessKey;
 pub use provenance::Provenance;

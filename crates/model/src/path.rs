@@ -27,7 +27,10 @@ pub struct WinPath {
 impl WinPath {
     /// Normalises `raw` (see the module docs).
     pub fn new(raw: &str) -> WinPath {
-        WinPath { original: raw.into(), norm: normalise(raw).into() }
+        WinPath {
+            original: raw.into(),
+            norm: normalise(raw).into(),
+        }
     }
 
     /// The path exactly as the telemetry logged it.
@@ -101,7 +104,9 @@ const ENV_PREFIXES: &[(&str, &str)] = &[
 ];
 
 fn normalise(raw: &str) -> String {
-    let mut s = raw.trim_matches(|c: char| c == '\t' || c == '\r' || c == '\n').trim_start_matches(' ');
+    let mut s = raw
+        .trim_matches(|c: char| c == '\t' || c == '\r' || c == '\n')
+        .trim_start_matches(' ');
     if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
         s = &s[1..s.len() - 1];
     }
@@ -110,7 +115,12 @@ fn normalise(raw: &str) -> String {
 
     // Device and namespace prefixes.
     let mut unc = false;
-    for pre in ["\\\\?\\unc\\", "\\??\\unc\\", "\\device\\mup\\", "\\\\.\\unc\\"] {
+    for pre in [
+        "\\\\?\\unc\\",
+        "\\??\\unc\\",
+        "\\device\\mup\\",
+        "\\\\.\\unc\\",
+    ] {
         if let Some(rest) = p.strip_prefix(pre) {
             p = rest.to_string();
             unc = true;
@@ -198,19 +208,31 @@ mod tests {
 
     #[test]
     fn trailing_space_folder_is_kept() {
-        assert_eq!(n(r"C:\Windows \System32\a.dll"), r"c:\windows \system32\a.dll");
+        assert_eq!(
+            n(r"C:\Windows \System32\a.dll"),
+            r"c:\windows \system32\a.dll"
+        );
     }
 
     #[test]
     fn dot_dot_is_resolved_but_cannot_escape_a_share() {
-        assert_eq!(n(r"C:\Windows\System32\..\..\Users\x.dll"), r"c:\users\x.dll");
+        assert_eq!(
+            n(r"C:\Windows\System32\..\..\Users\x.dll"),
+            r"c:\users\x.dll"
+        );
         assert_eq!(n(r"\\h\s\..\..\x.dll"), r"\\h\s\x.dll");
     }
 
     #[test]
     fn env_var_prefixes_expand() {
-        assert_eq!(n(r"%SystemRoot%\System32\a.dll"), r"c:\windows\system32\a.dll");
-        assert_eq!(n(r"%TEMP%\a.dll"), r"c:\users\%user%\appdata\local\temp\a.dll");
+        assert_eq!(
+            n(r"%SystemRoot%\System32\a.dll"),
+            r"c:\windows\system32\a.dll"
+        );
+        assert_eq!(
+            n(r"%TEMP%\a.dll"),
+            r"c:\users\%user%\appdata\local\temp\a.dll"
+        );
     }
 
     #[test]

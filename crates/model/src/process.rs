@@ -20,7 +20,11 @@ pub enum ProcessKey {
 
 impl ProcessKey {
     /// Builds a key from whatever the record carries. A GUID wins; an all-zero GUID does not count.
-    pub fn from_parts(guid: Option<&str>, pid: Option<u32>, image_file_name: Option<&str>) -> ProcessKey {
+    pub fn from_parts(
+        guid: Option<&str>,
+        pid: Option<u32>,
+        image_file_name: Option<&str>,
+    ) -> ProcessKey {
         if let Some(g) = guid {
             let g = g.trim().trim_start_matches('{').trim_end_matches('}');
             if !g.is_empty() && g != "-" && g.bytes().any(|b| b != b'0' && b != b'-') {
@@ -64,14 +68,28 @@ mod tests {
 
     #[test]
     fn guid_case_and_braces_do_not_matter() {
-        let a = ProcessKey::from_parts(Some("{85283F4F-D99A-5A6A-0000-00100152D301}"), Some(1), None);
+        let a = ProcessKey::from_parts(
+            Some("{85283F4F-D99A-5A6A-0000-00100152D301}"),
+            Some(1),
+            None,
+        );
         let b = ProcessKey::from_parts(Some("85283f4f-d99a-5a6a-0000-00100152d301"), None, None);
         assert_eq!(a, b);
     }
 
     #[test]
     fn zero_guid_falls_back_to_pid() {
-        let k = ProcessKey::from_parts(Some("{00000000-0000-0000-0000-000000000000}"), Some(4), Some("System"));
-        assert_eq!(k, ProcessKey::Pid { pid: 4, image: "system".into() });
+        let k = ProcessKey::from_parts(
+            Some("{00000000-0000-0000-0000-000000000000}"),
+            Some(4),
+            Some("System"),
+        );
+        assert_eq!(
+            k,
+            ProcessKey::Pid {
+                pid: 4,
+                image: "system".into()
+            }
+        );
     }
 }

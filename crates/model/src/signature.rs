@@ -27,7 +27,10 @@ impl SignatureState {
 
     /// Whether this state alone makes a load suspicious.
     pub fn is_suspicious(self) -> bool {
-        matches!(self, SignatureState::Unsigned | SignatureState::Invalid | SignatureState::Expired)
+        matches!(
+            self,
+            SignatureState::Unsigned | SignatureState::Invalid | SignatureState::Expired
+        )
     }
 }
 
@@ -47,7 +50,11 @@ impl Signature {
     /// From Sysmon's `Signed` ("true"/"false") and `SignatureStatus` (`Valid`, `Expired`,
     /// `Unavailable`, a WinVerifyTrust error name or code). Elastic's `trusted` / `error*` vocabulary
     /// is accepted for the status too.
-    pub fn from_sysmon(signed: Option<&str>, status: Option<&str>, subject: Option<&str>) -> Signature {
+    pub fn from_sysmon(
+        signed: Option<&str>,
+        status: Option<&str>,
+        subject: Option<&str>,
+    ) -> Signature {
         let signed = signed.map(|s| s.trim().to_ascii_lowercase());
         let status = status.map(|s| s.trim().to_ascii_lowercase());
         let state = match (signed.as_deref(), status.as_deref()) {
@@ -75,18 +82,33 @@ mod tests {
     #[test]
     fn sysmon_values_map_to_states() {
         assert_eq!(st(Some("true"), Some("Valid")), SignatureState::Valid);
-        assert_eq!(st(Some("false"), Some("Unavailable")), SignatureState::Unsigned);
+        assert_eq!(
+            st(Some("false"), Some("Unavailable")),
+            SignatureState::Unsigned
+        );
         assert_eq!(st(Some("true"), Some("Expired")), SignatureState::Expired);
         assert_eq!(st(Some("true"), Some("Revoked")), SignatureState::Invalid);
-        assert_eq!(st(Some("true"), Some("0x800B0109")), SignatureState::Invalid);
-        assert_eq!(st(Some("true"), Some("Unavailable")), SignatureState::Unknown);
+        assert_eq!(
+            st(Some("true"), Some("0x800B0109")),
+            SignatureState::Invalid
+        );
+        assert_eq!(
+            st(Some("true"), Some("Unavailable")),
+            SignatureState::Unknown
+        );
         assert_eq!(st(None, None), SignatureState::Unknown);
         assert_eq!(st(Some("-"), Some("-")), SignatureState::Unknown);
-        assert_eq!(st(None, Some("errorUntrustedRoot")), SignatureState::Invalid);
+        assert_eq!(
+            st(None, Some("errorUntrustedRoot")),
+            SignatureState::Invalid
+        );
     }
 
     #[test]
     fn subject_dash_is_none() {
-        assert_eq!(Signature::from_sysmon(Some("false"), None, Some("-")).subject, None);
+        assert_eq!(
+            Signature::from_sysmon(Some("false"), None, Some("-")).subject,
+            None
+        );
     }
 }

@@ -33,7 +33,11 @@ impl Timestamp {
         if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
             return Ok(Timestamp(dt.timestamp_millis()));
         }
-        for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.fZ"] {
+        for fmt in [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.fZ",
+        ] {
             if let Ok(dt) = NaiveDateTime::parse_from_str(t, fmt) {
                 return Ok(Timestamp(dt.and_utc().timestamp_millis()));
             }

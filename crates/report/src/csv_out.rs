@@ -5,9 +5,20 @@ use dllhound_detect::Alert;
 use std::io::{self, Write};
 
 const HEADER: [&str; 14] = [
-    "id", "@timestamp", "host.name", "event.severity", "risk_score", "process.entity_id", "process.pid",
-    "process.executable", "process.command_line", "dll.path", "dll.path_classes", "dll.signature.state",
-    "an0052.branches", "reasons",
+    "id",
+    "@timestamp",
+    "host.name",
+    "event.severity",
+    "risk_score",
+    "process.entity_id",
+    "process.pid",
+    "process.executable",
+    "process.command_line",
+    "dll.path",
+    "dll.path_classes",
+    "dll.signature.state",
+    "an0052.branches",
+    "reasons",
 ];
 
 /// Writes a header and one row per alert.
@@ -15,7 +26,14 @@ pub fn write_csv(out: &mut dyn Write, alerts: &[dllhound_detect::Alert]) -> io::
     let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
     for a in alerts {
-        w.write_record(row(a).iter().map(|c| defuse_formula(c)).collect::<Vec<_>>().iter().map(|c| c.as_ref()))?;
+        w.write_record(
+            row(a)
+                .iter()
+                .map(|c| defuse_formula(c))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|c| c.as_ref()),
+        )?;
     }
     w.flush()
 }
@@ -32,9 +50,17 @@ fn row(a: &Alert) -> [String; 14] {
         a.executable.original().into(),
         a.command_line.as_deref().unwrap_or("").into(),
         a.dll.original().into(),
-        a.classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("|"),
+        a.classes
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join("|"),
         a.signature.state.as_str().into(),
-        a.branches.iter().map(|b| b.as_str()).collect::<Vec<_>>().join("|"),
+        a.branches
+            .iter()
+            .map(|b| b.as_str())
+            .collect::<Vec<_>>()
+            .join("|"),
         a.reasons.join(" "),
     ]
 }

@@ -132,26 +132,40 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
         AlertRecord {
             id: &a.id,
             timestamp: a.time.to_rfc3339(),
-            event: EventField { kind: if a.signal { "signal" } else { "alert" }, severity: a.severity.as_str() },
+            event: EventField {
+                kind: if a.signal { "signal" } else { "alert" },
+                severity: a.severity.as_str(),
+            },
             risk_score: a.score,
-            rule: RuleField { id: RULE_ID, name: RULE_NAME, reference: RULE_REF },
+            rule: RuleField {
+                id: RULE_ID,
+                name: RULE_NAME,
+                reference: RULE_REF,
+            },
             host: HostField { name: &a.host },
             process: ProcessField {
                 entity_id: a.process.to_string(),
                 pid: a.pid,
                 executable: a.executable.original(),
                 command_line: a.command_line.as_deref(),
-                parent: ParentField { executable: a.parent_executable.as_ref().map(|p| p.original()) },
+                parent: ParentField {
+                    executable: a.parent_executable.as_ref().map(|p| p.original()),
+                },
             },
             user: a.user.as_deref().map(|name| UserField { name }),
             dll: DllField {
                 path: a.dll.original(),
                 path_classes: a.classes.iter().map(|c| c.as_str()).collect(),
-                signature: SignatureField { state: a.signature.state.as_str(), subject: a.signature.subject.as_deref() },
+                signature: SignatureField {
+                    state: a.signature.state.as_str(),
+                    subject: a.signature.subject.as_deref(),
+                },
                 hash: a.dll_sha256.as_deref().map(|sha256| HashField { sha256 }),
                 load_count: a.load_count,
             },
-            an0052: An0052Field { branches: a.branches.iter().map(|b: &Branch| b.as_str()).collect() },
+            an0052: An0052Field {
+                branches: a.branches.iter().map(|b: &Branch| b.as_str()).collect(),
+            },
             reasons: &a.reasons,
             evidence: EvidenceField {
                 fresh_write: &a.fresh_write,

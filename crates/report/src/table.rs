@@ -18,20 +18,46 @@ pub fn write_table(out: &mut dyn Write, alerts: &[Alert]) -> io::Result<()> {
             host = escape_control(&a.host),
             id = a.id,
         )?;
-        writeln!(out, "  loader   {}  [{}]", escape_control(a.executable.original()), a.process)?;
+        writeln!(
+            out,
+            "  loader   {}  [{}]",
+            escape_control(a.executable.original()),
+            a.process
+        )?;
         writeln!(
             out,
             "  dll      {}  [{}; {}]",
             escape_control(a.dll.original()),
-            a.classes.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(",").to_string() + if a.classes.is_empty() { "-" } else { "" },
+            a.classes
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+                .to_string()
+                + if a.classes.is_empty() { "-" } else { "" },
             a.signature.state.as_str()
         )?;
-        writeln!(out, "  branches {}", if branches.is_empty() { "-".to_string() } else { branches.join(", ") })?;
+        writeln!(
+            out,
+            "  branches {}",
+            if branches.is_empty() {
+                "-".to_string()
+            } else {
+                branches.join(", ")
+            }
+        )?;
         for r in &a.reasons {
             writeln!(out, "  - {}", escape_control(r))?;
         }
         for t in &a.timeline {
-            writeln!(out, "    {}  {:<16} {}  <{}>", t.time, t.role, escape_control(&t.summary), escape_control(&t.provenance.to_string()))?;
+            writeln!(
+                out,
+                "    {}  {:<16} {}  <{}>",
+                t.time,
+                t.role,
+                escape_control(&t.summary),
+                escape_control(&t.provenance.to_string())
+            )?;
         }
         writeln!(out)?;
     }

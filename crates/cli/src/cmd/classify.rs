@@ -18,7 +18,11 @@ pub fn run(a: ClassifyArgs) -> Result<ExitCode> {
         println!(
             "{}\t{}\t{}",
             escape_control(p),
-            if classes.is_empty() { "-".to_string() } else { classes.join(",") },
+            if classes.is_empty() {
+                "-".to_string()
+            } else {
+                classes.join(",")
+            },
             escape_control(w.normalised())
         );
     }

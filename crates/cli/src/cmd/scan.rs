@@ -1,23 +1,25 @@
-//! `dllhound scan`: read everything, correlate per host in event-time order, write alerts.
+//! `dllhound scan`: the batch pipeline ([`dllhound_detect::scan`]) with the chosen output.
 
 use crate::args::{InputFormat, OutputFormat, ScanArgs};
 use crate::summary::Summary;
 use anyhow::{Context, Result};
-use dllhound_detect::{Config, Correlator, PathClasses};
-use dllhound_ingest::{expand_inputs, read_input, FormatChoice, InputStats, ReadOptions};
-use dllhound_model::Event;
+use dllhound_detect::{Config, PathClasses};
+use dllhound_ingest::{expand_inputs, FormatChoice, ReadOptions};
 use is_terminal::IsTerminal;
-use rayon::prelude::*;
-use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 pub fn run(a: ScanArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let threads = a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().context("starting worker threads")?;
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("starting worker threads")?;
     let cfg = config(&a)?;
 
     let (inputs, walk_errors) = expand_inputs(&a.paths);
@@ -30,60 +32,30 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         evtx_threads: if inputs.len() > 1 { 1 } else { threads },
     };
 
-    // Read every input (in parallel across inputs), then order each host's events by event time, so
-    // the result is the same whatever the file order, channel split or record order.
-    let per_input: Vec<(Vec<Event>, InputStats)> = pool.install(|| {
-        inputs
-            .par_iter()
-            .map(|input| {
-                let mut events = Vec::new();
-                let stats = read_input(input, &opts, &mut |e| events.push(e));
-                (events, stats)
-            })
-            .collect()
-    });
-    let mut by_host: HashMap<Arc<str>, Vec<Event>> = HashMap::new();
-    let mut stats = Vec::with_capacity(per_input.len());
-    for (events, st) in per_input {
-        for e in events {
-            by_host.entry(e.host.clone()).or_default().push(e);
-        }
-        stats.push(st);
-    }
-    let mut hosts: Vec<(Arc<str>, Vec<Event>)> = by_host.into_iter().collect();
-    hosts.sort_by(|x, y| x.0.cmp(&y.0));
-    let outcomes: Vec<dllhound_detect::Outcome> = pool.install(|| {
-        hosts
-            .into_par_iter()
-            .map(|(_, mut events)| {
-                events.sort_by_key(|e| e.time);
-                let mut c = Correlator::new(cfg.clone());
-                events.into_iter().for_each(|e| c.push(e));
-                c.finish()
-            })
-            .collect()
-    });
-    let mut alerts = Vec::new();
-    let mut signals = Vec::new();
-    let mut det = dllhound_detect::Stats::default();
-    for o in outcomes {
-        alerts.extend(o.alerts);
-        signals.extend(o.signals);
-        add_stats(&mut det, o.stats);
-    }
-    for v in [&mut alerts, &mut signals] {
-        v.sort_by(|x, y| (x.time, &x.host, &x.id).cmp(&(y.time, &y.host, &y.id)));
-    }
+    let out = pool.install(|| dllhound_detect::scan(&inputs, &opts, &cfg));
+    let (stats, det) = (out.inputs, out.outcome.stats);
+    let (alerts, signals) = (out.outcome.alerts, out.outcome.signals);
 
     write_alerts(&a, &alerts, &signals)?;
 
-    let summary = Summary { inputs: &stats, walk_errors: &walk_errors, detect: &det, alerts: &alerts, signals: signals.len(), elapsed: started.elapsed() };
+    let summary = Summary {
+        inputs: &stats,
+        walk_errors: &walk_errors,
+        detect: &det,
+        alerts: &alerts,
+        signals: signals.len(),
+        elapsed: started.elapsed(),
+    };
     if !a.quiet {
         summary.print(a.max_errors_shown);
     } else {
         summary.print_errors_only(a.max_errors_shown);
     }
-    Ok(if summary.clean() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+    Ok(if summary.clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 fn config(a: &ScanArgs) -> Result<Config> {
@@ -101,30 +73,29 @@ fn config(a: &ScanArgs) -> Result<Config> {
     cfg.lateness_ms = ms(a.lateness);
     cfg.signals = a.signals;
     if let Some(p) = &a.path_classes {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        cfg.path_classes = PathClasses::from_yaml(&text).with_context(|| format!("{}", p.display()))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        cfg.path_classes =
+            PathClasses::from_yaml(&text).with_context(|| format!("{}", p.display()))?;
     }
     Ok(cfg)
 }
 
-fn add_stats(into: &mut dllhound_detect::Stats, s: dllhound_detect::Stats) {
-    for (k, v) in s.events {
-        *into.events.entry(k).or_default() += v;
-    }
-    into.triggers += s.triggers;
-    into.corroborated += s.corroborated;
-    into.main_module_loads += s.main_module_loads;
-    into.child_image_loads += s.child_image_loads;
-    into.late_events += s.late_events;
-    into.forced_evictions += s.forced_evictions;
-    into.hosts += s.hosts;
-}
-
-fn write_alerts(a: &ScanArgs, alerts: &[dllhound_detect::Alert], signals: &[dllhound_detect::Alert]) -> Result<()> {
+fn write_alerts(
+    a: &ScanArgs,
+    alerts: &[dllhound_detect::Alert],
+    signals: &[dllhound_detect::Alert],
+) -> Result<()> {
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
-    let format = a.output_format.unwrap_or(if to_terminal { OutputFormat::Table } else { OutputFormat::Ndjson });
+    let format = a.output_format.unwrap_or(if to_terminal {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Ndjson
+    });
     let sink: Box<dyn Write> = match &a.output {
-        Some(p) => Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?),
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);

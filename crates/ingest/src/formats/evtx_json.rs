@@ -41,7 +41,10 @@ impl RecordFormat for EvtxJson {
     fn decode(&self, record: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
         let ev = record.get("Event").ok_or("no Event object")?;
         let sys = ev.get("System").ok_or("no Event.System object")?;
-        let id = sys.get("EventID").and_then(event_id).ok_or("no readable System.EventID")?;
+        let id = sys
+            .get("EventID")
+            .and_then(event_id)
+            .ok_or("no readable System.EventID")?;
         let provider = attr(sys.get("Provider"), "Name").and_then(text);
         let channel = sys.get("Channel").and_then(text);
         let log = Log::classify(provider.as_deref(), channel.as_deref());

@@ -28,6 +28,8 @@ pub struct RecordContext {
     pub line: Option<u64>,
     /// The record id a container knows (EVTX `EventRecordID`).
     pub record: Option<u64>,
+    /// The 1-based position inside a JSON array document.
+    pub element: Option<u64>,
 }
 
 /// One JSON record shape.

@@ -8,8 +8,8 @@
 
 use super::{Fields, RecordContext};
 use dllhound_model::{
-    DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect, ProcessKey, ProcessStart,
-    Provenance, Signature, Timestamp, WinPath,
+    DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect, ProcessKey,
+    ProcessStart, Provenance, Signature, Timestamp, WinPath,
 };
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -25,10 +25,14 @@ pub enum Log {
 impl Log {
     /// From the provider / source name and channel, whichever the shape has (case varies in real data).
     pub fn classify(provider: Option<&str>, channel: Option<&str>) -> Log {
-        let has = |s: Option<&str>, needle: &str| s.is_some_and(|s| s.to_ascii_lowercase().contains(needle));
+        let has = |s: Option<&str>, needle: &str| {
+            s.is_some_and(|s| s.to_ascii_lowercase().contains(needle))
+        };
         if has(provider, "sysmon") || has(channel, "sysmon/operational") {
             Log::Sysmon
-        } else if has(provider, "security-auditing") || channel.is_some_and(|c| c.eq_ignore_ascii_case("security")) {
+        } else if has(provider, "security-auditing")
+            || channel.is_some_and(|c| c.eq_ignore_ascii_case("security"))
+        {
             Log::Security
         } else {
             Log::Other
@@ -65,7 +69,10 @@ pub fn decode(h: Header<'_>, d: Fields<'_>, ctx: &RecordContext) -> Result<Optio
         Log::Sysmon => format!("sysmon:{}", h.event_id),
         _ => format!("security:{}", h.event_id),
     };
-    let time = match d.get("UtcTime").filter(|t| !t.trim().is_empty() && t.trim() != "-") {
+    let time = match d
+        .get("UtcTime")
+        .filter(|t| !t.trim().is_empty() && t.trim() != "-")
+    {
         Some(t) => Timestamp::parse(&t).map_err(|e| format!("bad UtcTime: {e}"))?,
         None => match h.record_time.as_deref() {
             Some(t) => Timestamp::parse(t).map_err(|e| format!("bad record time: {e}"))?,
@@ -93,11 +100,19 @@ pub fn decode(h: Header<'_>, d: Fields<'_>, ctx: &RecordContext) -> Result<Optio
         (_, 22) => dns(d)?,
         _ => return Ok(None),
     };
-    Ok(Some(Event { time, host, kind, provenance }))
+    Ok(Some(Event {
+        time,
+        host,
+        kind,
+        provenance,
+    }))
 }
 
 fn opt(d: Fields<'_>, name: &str) -> Option<Box<str>> {
-    d.get(name).map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "-").map(Into::into)
+    d.get(name)
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty() && s != "-")
+        .map(Into::into)
 }
 
 fn required<'a>(d: Fields<'a>, name: &str, what: &str) -> Result<Cow<'a, str>, String> {
@@ -119,16 +134,28 @@ fn path(d: Fields<'_>, name: &str) -> WinPath {
     WinPath::new(d.get(name).as_deref().unwrap_or(""))
 }
 
-fn process_key(d: Fields<'_>, guid: &str, pid_field: &str, image: &WinPath) -> (ProcessKey, Option<u32>) {
+fn process_key(
+    d: Fields<'_>,
+    guid: &str,
+    pid_field: &str,
+    image: &WinPath,
+) -> (ProcessKey, Option<u32>) {
     let p = parse_pid(d, pid_field);
-    (ProcessKey::from_parts(d.get(guid).as_deref(), p, Some(image.file_name())), p)
+    (
+        ProcessKey::from_parts(d.get(guid).as_deref(), p, Some(image.file_name())),
+        p,
+    )
 }
 
 /// `SHA1=…,MD5=…,SHA256=…,IMPHASH=…` → the SHA-256, lower case.
 fn sha256(d: Fields<'_>, name: &str) -> Option<Box<str>> {
     let h = d.get(name)?;
     h.split(',')
-        .find_map(|kv| kv.trim().strip_prefix("SHA256=").or_else(|| kv.trim().strip_prefix("sha256=")))
+        .find_map(|kv| {
+            kv.trim()
+                .strip_prefix("SHA256=")
+                .or_else(|| kv.trim().strip_prefix("sha256="))
+        })
         .map(|v| v.to_ascii_lowercase().into())
 }
 
@@ -153,12 +180,15 @@ fn process_start(d: Fields<'_>) -> Result<EventKind, String> {
     }))
 }
 
-
 fn process_start_4688(d: Fields<'_>) -> Result<EventKind, String> {
     let image = WinPath::new(&required(d, "NewProcessName", "Security 4688")?);
     let pid = parse_pid(d, "NewProcessId");
     let parent_image = d.get("ParentProcessName").map(|p| WinPath::new(&p));
-    let parent = Some(ProcessKey::from_parts(None, parse_pid(d, "ProcessId"), parent_image.as_ref().map(|p| p.file_name())));
+    let parent = Some(ProcessKey::from_parts(
+        None,
+        parse_pid(d, "ProcessId"),
+        parent_image.as_ref().map(|p| p.file_name()),
+    ));
     Ok(EventKind::ProcessStart(ProcessStart {
         process: ProcessKey::from_parts(None, pid, Some(image.file_name())),
         pid,
@@ -174,11 +204,13 @@ fn process_start_4688(d: Fields<'_>) -> Result<EventKind, String> {
 fn network(d: Fields<'_>) -> EventKind {
     let image = path(d, "Image");
     let (process, pid) = process_key(d, "ProcessGuid", "ProcessId", &image);
-    let initiated = d.get("Initiated").and_then(|s| match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" => Some(true),
-        "false" | "0" => Some(false),
-        _ => None,
-    });
+    let initiated = d
+        .get("Initiated")
+        .and_then(|s| match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        });
     EventKind::Network(NetworkConnect {
         process,
         pid,
@@ -216,12 +248,25 @@ fn file_write(d: Fields<'_>, how: FileWriteKind) -> Result<EventKind, String> {
     let image = path(d, "Image");
     let (process, pid) = process_key(d, "ProcessGuid", "ProcessId", &image);
     let sha256 = sha256(d, "Hashes").or_else(|| sha256(d, "Hash"));
-    Ok(EventKind::FileWrite(FileWrite { process, pid, image, target, how, sha256 }))
+    Ok(EventKind::FileWrite(FileWrite {
+        process,
+        pid,
+        image,
+        target,
+        how,
+        sha256,
+    }))
 }
 
 fn dns(d: Fields<'_>) -> Result<EventKind, String> {
     let query = required(d, "QueryName", "Sysmon 22")?.trim().into();
     let image = path(d, "Image");
     let (process, pid) = process_key(d, "ProcessGuid", "ProcessId", &image);
-    Ok(EventKind::Dns(DnsQuery { process, pid, image, query, results: opt(d, "QueryResults") }))
+    Ok(EventKind::Dns(DnsQuery {
+        process,
+        pid,
+        image,
+        query,
+        results: opt(d, "QueryResults"),
+    }))
 }

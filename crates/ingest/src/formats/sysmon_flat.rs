@@ -39,8 +39,14 @@ impl RecordFormat for SysmonFlat {
     fn decode(&self, record: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
         let obj = record.as_object().ok_or("not a JSON object")?;
         let f = Fields(obj);
-        let id = obj.get("EventID").and_then(event_id).ok_or("no readable EventID")?;
-        let log = Log::classify(f.first(&["SourceName", "ProviderName"]).as_deref(), f.get("Channel").as_deref());
+        let id = obj
+            .get("EventID")
+            .and_then(event_id)
+            .ok_or("no readable EventID")?;
+        let log = Log::classify(
+            f.first(&["SourceName", "ProviderName"]).as_deref(),
+            f.get("Channel").as_deref(),
+        );
         if !sysmon::is_relevant(log, id) {
             return Ok(None);
         }
@@ -49,7 +55,9 @@ impl RecordFormat for SysmonFlat {
             event_id: id,
             host: f.first(&["Hostname", "Computer", "computer_name"]),
             record_time: f.first(&["TimeCreated", "@timestamp", "EventTime"]),
-            record: obj.get("RecordNumber").and_then(|v| text(v)?.trim().parse().ok()),
+            record: obj
+                .get("RecordNumber")
+                .and_then(|v| text(v)?.trim().parse().ok()),
         };
         sysmon::decode(header, f, ctx)
     }

@@ -27,14 +27,21 @@ impl RecordFormat for Winlogbeat6 {
     }
 
     fn sniff(&self, record: &Value) -> bool {
-        record.get("event_id").is_some() && (record.get("event_data").is_some() || record.get("log_name").is_some())
+        record.get("event_id").is_some()
+            && (record.get("event_data").is_some() || record.get("log_name").is_some())
     }
 
     fn decode(&self, record: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
         let obj = record.as_object().ok_or("not a JSON object")?;
         let f = Fields(obj);
-        let id = obj.get("event_id").and_then(event_id).ok_or("no readable event_id")?;
-        let log = Log::classify(f.get("source_name").as_deref(), f.get("log_name").as_deref());
+        let id = obj
+            .get("event_id")
+            .and_then(event_id)
+            .ok_or("no readable event_id")?;
+        let log = Log::classify(
+            f.get("source_name").as_deref(),
+            f.get("log_name").as_deref(),
+        );
         if !sysmon::is_relevant(log, id) {
             return Ok(None);
         }
@@ -46,9 +53,13 @@ impl RecordFormat for Winlogbeat6 {
         let header = Header {
             log,
             event_id: id,
-            host: f.first(&["computer_name"]).or_else(|| obj.get("host")?.get("name").and_then(text)),
+            host: f
+                .first(&["computer_name"])
+                .or_else(|| obj.get("host")?.get("name").and_then(text)),
             record_time: f.get("@timestamp"),
-            record: obj.get("record_number").and_then(|v| text(v)?.trim().parse().ok()),
+            record: obj
+                .get("record_number")
+                .and_then(|v| text(v)?.trim().parse().ok()),
         };
         sysmon::decode(header, Fields(data), ctx)
     }

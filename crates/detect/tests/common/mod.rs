@@ -1,0 +1,125 @@
+//! Small event builders for correlator tests. Times are seconds from an arbitrary origin.
+#![allow(dead_code, clippy::too_many_arguments)]
+
+use dllhound_model::*;
+use std::sync::Arc;
+
+pub const T0: i64 = 1_600_000_000_000;
+
+fn prov(rec: u64, code: &str) -> Provenance {
+    Provenance {
+        file: "test.evtx".into(),
+        record: Some(rec),
+        line: None,
+        event_code: code.into(),
+    }
+}
+
+fn ev(host: &str, secs: f64, rec: u64, code: &str, kind: EventKind) -> Event {
+    Event {
+        time: Timestamp(T0 + (secs * 1000.0) as i64),
+        host: Arc::from(host),
+        kind,
+        provenance: prov(rec, code),
+    }
+}
+
+pub fn guid(g: &str) -> ProcessKey {
+    ProcessKey::from_parts(Some(g), None, None)
+}
+
+pub fn load(
+    host: &str,
+    secs: f64,
+    rec: u64,
+    proc_: &str,
+    image: &str,
+    dll: &str,
+    signed: &str,
+) -> Event {
+    let status = if signed == "true" {
+        "Valid"
+    } else {
+        "Unavailable"
+    };
+    ev(
+        host,
+        secs,
+        rec,
+        "sysmon:7",
+        EventKind::ImageLoad(ImageLoad {
+            process: guid(proc_),
+            pid: Some(100),
+            image: WinPath::new(image),
+            dll: WinPath::new(dll),
+            signature: Signature::from_sysmon(Some(signed), Some(status), None),
+            sha256: None,
+            original_file_name: None,
+            user: None,
+        }),
+    )
+}
+
+pub fn write(host: &str, secs: f64, rec: u64, proc_: &str, image: &str, target: &str) -> Event {
+    ev(
+        host,
+        secs,
+        rec,
+        "sysmon:11",
+        EventKind::FileWrite(FileWrite {
+            process: guid(proc_),
+            pid: Some(200),
+            image: WinPath::new(image),
+            target: WinPath::new(target),
+            how: FileWriteKind::Create,
+            sha256: None,
+        }),
+    )
+}
+
+pub fn start(
+    host: &str,
+    secs: f64,
+    rec: u64,
+    proc_: &str,
+    parent: &str,
+    image: &str,
+    ofn: Option<&str>,
+    cmd: &str,
+) -> Event {
+    ev(
+        host,
+        secs,
+        rec,
+        "sysmon:1",
+        EventKind::ProcessStart(ProcessStart {
+            process: guid(proc_),
+            pid: Some(300),
+            image: WinPath::new(image),
+            original_file_name: ofn.map(Into::into),
+            command_line: Some(cmd.into()),
+            parent: Some(guid(parent)),
+            parent_image: None,
+            user: None,
+        }),
+    )
+}
+
+pub fn net(host: &str, secs: f64, rec: u64, proc_: &str, dest: &str, initiated: bool) -> Event {
+    ev(
+        host,
+        secs,
+        rec,
+        "sysmon:3",
+        EventKind::Network(NetworkConnect {
+            process: guid(proc_),
+            pid: Some(100),
+            image: WinPath::new(r"C:\x.exe"),
+            initiated: Some(initiated),
+            protocol: Some("tcp".into()),
+            destination_ip: dest.parse().ok(),
+            destination_port: Some(443),
+            destination_host: None,
+        }),
+    )
+}

@@ -1,0 +1,244 @@
+//! Each corroborator, and its near misses.
+
+mod common;
+
+use common::*;
+use dllhound_detect::{Alert, Branch, Config, Correlator};
+use dllhound_model::Event;
+
+const DLL: &str = r"C:\Users\bob\AppData\Local\Temp\evil.dll";
+const LOADER: &str = r"C:\Program Files\App\app.exe";
+const P: &str = "{11111111-1111-1111-1111-111111111111}";
+const Q: &str = "{22222222-2222-2222-2222-222222222222}";
+
+fn run(events: Vec<Event>) -> Vec<Alert> {
+    let mut c = Correlator::new(Config::default());
+    events.into_iter().for_each(|e| c.push(e));
+    c.finish().alerts
+}
+
+fn branches(alerts: &[Alert]) -> Vec<Vec<Branch>> {
+    alerts.iter().map(|a| a.branches.clone()).collect()
+}
+
+#[test]
+fn trigger_alone_is_not_an_alert() {
+    assert!(run(vec![load("h", 0.0, 1, P, LOADER, DLL, "false")]).is_empty());
+}
+
+#[test]
+fn fresh_write_before_the_load_corroborates() {
+    let a = run(vec![
+        write("h", -30.0, 1, Q, r"C:\w.exe", DLL),
+        load("h", 0.0, 2, P, LOADER, DLL, "false"),
+    ]);
+    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
+    assert!((a[0].fresh_write[0].delta_seconds + 30.0).abs() < 1e-9);
+}
+
+#[test]
+fn write_in_the_same_millisecond_counts() {
+    let a = run(vec![
+        load("h", 0.0, 2, P, LOADER, DLL, "false"),
+        write("h", 0.0, 1, P, LOADER, DLL),
+    ]);
+    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
+}
+
+#[test]
+fn write_after_the_load_does_not_count() {
+    assert!(run(vec![
+        load("h", 0.0, 1, P, LOADER, DLL, "false"),
+        write("h", 0.5, 2, Q, r"C:\w.exe", DLL)
+    ])
+    .is_empty());
+}
+
+#[test]
+fn write_outside_the_window_does_not_count() {
+    assert!(run(vec![
+        write("h", -301.0, 1, Q, r"C:\w.exe", DLL),
+        load("h", 0.0, 2, P, LOADER, DLL, "false")
+    ])
+    .is_empty());
+}
+
+#[test]
+fn write_on_another_host_does_not_count() {
+    assert!(run(vec![
+        write("other", -1.0, 1, Q, r"C:\w.exe", DLL),
+        load("h", 0.0, 2, P, LOADER, DLL, "false")
+    ])
+    .is_empty());
+}
+
+#[test]
+fn write_of_another_path_with_the_same_name_does_not_count() {
+    let other = r"C:\Users\bob\Downloads\evil.dll";
+    assert!(run(vec![
+        write("h", -1.0, 1, Q, r"C:\w.exe", other),
+        load("h", 0.0, 2, P, LOADER, DLL, "false")
+    ])
+    .is_empty());
+}
+
+#[test]
+fn rundll32_naming_the_dll_corroborates_even_if_logged_after_the_load() {
+    let cmd = r"rundll32.exe C:\Users\bob\AppData\Local\Temp\evil.dll,Start";
+    let a = run(vec![
+        load(
+            "h",
+            0.0,
+            1,
+            P,
+            r"C:\Windows\System32\rundll32.exe",
+            DLL,
+            "false",
+        ),
+        start(
+            "h",
+            0.024,
+            2,
+            P,
+            Q,
+            r"C:\Windows\System32\rundll32.exe",
+            Some("RUNDLL32.EXE"),
+            cmd,
+        ),
+    ]);
+    assert_eq!(branches(&a), vec![vec![Branch::FollowOnExec]]);
+    assert!(a[0].follow_on_exec[0].is_loader);
+}
+
+#[test]
+fn renamed_regsvr32_by_bare_file_name_corroborates() {
+    let a = run(vec![
+        load("h", 0.0, 1, P, LOADER, DLL, "false"),
+        start(
+            "h",
+            10.0,
+            2,
+            Q,
+            P,
+            r"C:\Users\bob\x.exe",
+            Some("REGSVR32.EXE"),
+            "x.exe /s evil.dll",
+        ),
+    ]);
+    assert_eq!(branches(&a), vec![vec![Branch::FollowOnExec]]);
+    assert!(!a[0].follow_on_exec[0].is_loader);
+}
+
+#[test]
+fn rundll32_outside_the_window_or_naming_another_dll_does_not_count() {
+    assert!(run(vec![
+        load("h", 0.0, 1, P, LOADER, DLL, "false"),
+        start(
+            "h",
+            400.0,
+            2,
+            Q,
+            P,
+            r"C:\Windows\System32\rundll32.exe",
+            None,
+            "rundll32 evil.dll,Go"
+        ),
+        start(
+            "h",
+            1.0,
+            3,
+            Q,
+            P,
+            r"C:\Windows\System32\rundll32.exe",
+            None,
+            "rundll32 notevil.dll,Go"
+        ),
+        start(
+            "h",
+            1.0,
+            4,
+            Q,
+            P,
+            r"C:\Windows\System32\cmd.exe",
+            None,
+            "cmd /c evil.dll"
+        ),
+    ])
+    .is_empty());
+}
+
+#[test]
+fn outbound_connection_by_the_loader_after_the_load_corroborates() {
+    let a = run(vec![
+        load("h", 0.0, 1, P, LOADER, DLL, "false"),
+        net("h", 56.0, 2, P, "204.79.197.200", true),
+    ]);
+    assert_eq!(branches(&a), vec![vec![Branch::OutboundNetwork]]);
+}
+
+#[test]
+fn network_near_misses_do_not_count() {
+    assert!(run(vec![
+        load("h", 0.0, 1, P, LOADER, DLL, "false"),
+        net("h", 1.0, 2, Q, "8.8.8.8", true), // another process
+        net("h", 1.0, 3, P, "127.0.0.1", true), // loopback
+        net("h", 1.0, 4, P, "169.254.10.1", true), // link-local
+        net("h", 1.0, 5, P, "8.8.8.8", false), // inbound
+        net("h", -1.0, 6, P, "8.8.8.8", true), // before the load
+        net("h", 301.0, 7, P, "8.8.8.8", true), // after the window
+        net("other", 1.0, 8, P, "8.8.8.8", true), // another host
+    ])
+    .is_empty());
+}
+
+#[test]
+fn duplicate_loads_make_one_alert_with_a_stable_id() {
+    let events = || {
+        vec![
+            write("h", -1.0, 1, Q, r"C:\w.exe", DLL),
+            load("h", 0.0, 2, P, LOADER, DLL, "false"),
+            load("h", 0.0, 3, P, LOADER, DLL, "false"),
+            load("h", 0.001, 4, P, LOADER, DLL, "false"),
+        ]
+    };
+    let a = run(events());
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].load_count, 3);
+    assert_eq!(a[0].fresh_write.len(), 1);
+    assert_eq!(run(events())[0].id, a[0].id);
+}
+
+#[test]
+fn signed_dll_in_system_folder_never_alerts_even_with_all_branches() {
+    let dll = r"C:\Windows\System32\version.dll";
+    assert!(run(vec![
+        write("h", -1.0, 1, Q, r"C:\w.exe", dll),
+        load("h", 0.0, 2, P, LOADER, dll, "true"),
+        net("h", 1.0, 3, P, "8.8.8.8", true),
+    ])
+    .is_empty());
+}
+
+#[test]
+fn parent_mapping_its_childs_executable_is_not_a_dll_load() {
+    let exe = r"C:\Users\bob\AppData\Roaming\NvSmart.exe";
+    assert!(run(vec![
+        write("h", -1.0, 1, P, LOADER, exe),
+        start("h", 0.0, 2, Q, P, exe, None, exe),
+        load("h", 0.0, 3, P, LOADER, exe, "true"),
+    ])
+    .is_empty());
+}
+
+#[test]
+fn signals_are_emitted_only_when_asked() {
+    let mut c = Correlator::new(Config {
+        signals: true,
+        ..Config::default()
+    });
+    c.push(load("h", 0.0, 1, P, LOADER, DLL, "false"));
+    let out = c.finish();
+    assert!(out.alerts.is_empty());
+    assert_eq!(out.signals.len(), 1);
+    assert!(out.signals[0].signal);
+}
