@@ -75,7 +75,7 @@ fn ago(s: f64) -> String {
 pub fn apply(a: &mut Alert) {
     let mut pts: u32 = if a.signal { 0 } else { 20 };
     let mut reasons = Vec::new();
-    let who = a.executable.file_name().to_string();
+    let who = a.executable.original_file_name().to_string();
 
     if let Some(best) = a.classes.iter().copied().max_by_key(|c| class_points(*c)) {
         pts += class_points(best);
@@ -141,7 +141,7 @@ pub fn apply(a: &mut Alert) {
         };
         reasons.push(format!(
             "(b) It was run through {} {how}, {} the load, by {who_ran}: {}",
-            e.process_executable.file_name(),
+            e.process_executable.original_file_name(),
             ago(e.delta_seconds),
             e.command_line
         ));

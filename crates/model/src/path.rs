@@ -58,6 +58,11 @@ impl WinPath {
         self.norm.rsplit('\\').next().unwrap_or(&self.norm)
     }
 
+    /// The last path segment as logged (`Updater.exe`).
+    pub fn original_file_name(&self) -> &str {
+        self.original.rsplit(['\\', '/']).next().unwrap_or(&self.original).trim_matches('"')
+    }
+
     /// True for network paths (`\\host\share\…` after normalisation).
     pub fn is_unc(&self) -> bool {
         self.norm.starts_with("\\\\")
