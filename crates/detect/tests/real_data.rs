@@ -18,7 +18,9 @@ fn data_dir() -> Option<PathBuf> {
         return None;
     };
     // A relative path is taken from the workspace root, where the README's commands run.
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir);
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(dir);
     assert!(
         dir.join("MANIFEST.tsv").is_file(),
         "DLLHOUND_REAL_DATA={} has no MANIFEST.tsv",

@@ -60,7 +60,11 @@ impl WinPath {
 
     /// The last path segment as logged (`Updater.exe`).
     pub fn original_file_name(&self) -> &str {
-        self.original.rsplit(['\\', '/']).next().unwrap_or(&self.original).trim_matches('"')
+        self.original
+            .rsplit(['\\', '/'])
+            .next()
+            .unwrap_or(&self.original)
+            .trim_matches('"')
     }
 
     /// True for network paths (`\\host\share\…` after normalisation).
