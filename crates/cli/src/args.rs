@@ -20,6 +20,65 @@ pub enum Command {
     Scan(ScanArgs),
     /// Show how dllhound classifies module paths (path classes and comparison key), one per line.
     Classify(ClassifyArgs),
+    /// The tuning shipped in the binary.
+    #[command(subcommand)]
+    Tuning(TuningCommand),
+    /// Learn a prevalence baseline of trigger loads.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// Report, per host, whether the telemetry can show each part of AN0052.
+    Coverage(CoverageArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TuningCommand {
+    /// Print the default tuning (YAML; the same format --allowlist reads).
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Count normalised (loader, DLL path pattern, signer) triples of trigger loads over hosts and days.
+    Learn(BaselineLearnArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineLearnArgs {
+    /// Files, folders, archives or - for stdin: telemetry from the environment to learn.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Where to write the baseline (JSON).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CoverageFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Files, folders, archives or - for stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = CoverageFormat::Table)]
+    pub output_format: CoverageFormat,
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+    /// Write the report here instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -76,6 +135,27 @@ pub struct ScanArgs {
     /// Replace the built-in path-class table with this YAML file (see `dllhound classify --show-table`).
     #[arg(long)]
     pub path_classes: Option<PathBuf>,
+    /// An allowlist (YAML, the format `dllhound tuning show` prints); may be repeated.
+    #[arg(long)]
+    pub allowlist: Vec<PathBuf>,
+    /// Do not apply the default tuning shipped in the binary.
+    #[arg(long)]
+    pub no_default_tuning: bool,
+    /// A baseline from `dllhound baseline learn`: suppress triggers whose pattern is common.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: a pattern seen on at least this many hosts is common.
+    #[arg(long, default_value_t = 3)]
+    pub baseline_min_hosts: u32,
+    /// With --baseline: a pattern seen on at least this many distinct days is common.
+    #[arg(long, default_value_t = 3)]
+    pub baseline_min_days: u32,
+    /// With --baseline: also let it suppress unsigned, invalid and expired modules.
+    #[arg(long)]
+    pub baseline_unsigned: bool,
+    /// Also list suppressed triggers, each with the allowlist entry or baseline row responsible.
+    #[arg(long)]
+    pub show_suppressed: bool,
     /// How many located decode errors to print per input.
     #[arg(long, default_value_t = 5)]
     pub max_errors_shown: usize,

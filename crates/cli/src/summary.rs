@@ -15,36 +15,44 @@ pub struct Summary<'a> {
     pub elapsed: Duration,
 }
 
-impl Summary<'_> {
-    /// True when every input and record was read.
-    pub fn clean(&self) -> bool {
-        self.walk_errors.is_empty() && self.inputs.iter().all(InputStats::is_clean)
+/// Prints every unreadable input and up to `max_shown` located bad records per input. Returns true
+/// when everything was read.
+pub fn print_input_errors(
+    inputs: &[InputStats],
+    walk_errors: &[IngestError],
+    max_shown: usize,
+) -> bool {
+    for e in walk_errors {
+        eprintln!("dllhound: {}", escape_control(&e.to_string()));
     }
-
-    pub fn print_errors_only(&self, max_shown: usize) {
-        for e in self.walk_errors {
+    for i in inputs {
+        for e in &i.input_errors {
             eprintln!("dllhound: {}", escape_control(&e.to_string()));
         }
-        for i in self.inputs {
-            for e in &i.input_errors {
-                eprintln!("dllhound: {}", escape_control(&e.to_string()));
-            }
-            for e in i.record_errors.iter().take(max_shown) {
-                eprintln!("dllhound: {}", escape_control(&e.to_string()));
-            }
-            let shown = i.record_errors.len().min(max_shown) as u64;
-            if i.records_bad > shown {
-                eprintln!(
-                    "dllhound: {}: {} more bad records",
-                    escape_control(&i.input),
-                    i.records_bad - shown
-                );
-            }
+        for e in i.record_errors.iter().take(max_shown) {
+            eprintln!("dllhound: {}", escape_control(&e.to_string()));
+        }
+        let shown = i.record_errors.len().min(max_shown) as u64;
+        if i.records_bad > shown {
+            eprintln!(
+                "dllhound: {}: {} more bad records",
+                escape_control(&i.input),
+                i.records_bad - shown
+            );
         }
     }
+    walk_errors.is_empty() && inputs.iter().all(InputStats::is_clean)
+}
 
-    pub fn print(&self, max_shown: usize) {
-        self.print_errors_only(max_shown);
+impl Summary<'_> {
+    /// Prints only the errors; returns true when everything was read.
+    pub fn print_errors(&self, max_shown: usize) -> bool {
+        print_input_errors(self.inputs, self.walk_errors, max_shown)
+    }
+
+    /// Prints the errors and the summary; returns true when everything was read.
+    pub fn print(&self, max_shown: usize) -> bool {
+        let clean = self.print_errors(max_shown);
         let ok: u64 = self.inputs.iter().map(|i| i.records_ok).sum();
         let bad: u64 = self.inputs.iter().map(|i| i.records_bad).sum();
         let bytes: u64 = self.inputs.iter().map(|i| i.bytes).sum();
@@ -66,6 +74,8 @@ impl Summary<'_> {
             .rev()
             .map(|(s, n)| format!("{n} {}", s.as_str()))
             .collect();
+        let sup = |k: &str| d.suppressed.get(k).copied().unwrap_or(0);
+        let suppressed: u64 = d.suppressed.values().sum();
         eprintln!(
             "dllhound: {} inputs ({} unreadable), {} records read, {} bad; {} hosts",
             self.inputs.len(),
@@ -83,20 +93,16 @@ impl Summary<'_> {
             }
         );
         eprintln!(
-            "dllhound: {} triggers → {} corroborated → {} alerts{}{}",
-            d.triggers,
+            "dllhound: {} triggers → {} suppressed (default tuning {}, allowlist {}, baseline {}) → {} corroborated → {} alerts{}{}",
+            d.triggers - d.child_image_loads,
+            suppressed,
+            sup("default_tuning"),
+            sup("allowlist"),
+            sup("baseline"),
             d.corroborated,
             self.alerts.len(),
-            if sev.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", sev.join(", "))
-            },
-            if self.signals > 0 {
-                format!(", {} signals", self.signals)
-            } else {
-                String::new()
-            }
+            if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) },
+            if self.signals > 0 { format!(", {} signals", self.signals) } else { String::new() }
         );
         if d.late_events > 0 || d.forced_evictions > 0 {
             eprintln!(
@@ -110,5 +116,6 @@ impl Summary<'_> {
             (ok + bad) as f64 / secs,
             bytes as f64 / 1e6 / secs
         );
+        clean
     }
 }

@@ -229,3 +229,183 @@ fn output_file_option_writes_there() {
     assert!(out.stdout.is_empty());
     assert_eq!(std::fs::read_to_string(&dest).unwrap().lines().count(), 2);
 }
+
+#[test]
+fn tuning_show_prints_an_allowlist_that_scan_accepts() {
+    let out = dllhound(&["tuning", "show"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    assert!(yaml.contains("id: dotnet-ngen-native-images"));
+    let p = tmp("default-as-allowlist.yaml", &yaml);
+    let scan = dllhound(
+        &["scan", "--no-default-tuning", "--allowlist", s(&p), EXAMPLE],
+        None,
+    );
+    assert_eq!(
+        scan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&scan.stderr)
+    );
+    assert_eq!(ndjson(&scan).len(), 2);
+}
+
+#[test]
+fn an_allowlist_entry_naming_the_hash_suppresses_and_is_counted() {
+    let yaml = "- id: lab-test-dll\n  reason: our red-team exercise\n  sha256: ['7D3C2F0E9A61B4C8D5E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C']\n";
+    let p = tmp("hash.yaml", yaml);
+    let out = dllhound(
+        &["scan", "--allowlist", s(&p), "--show-suppressed", EXAMPLE],
+        None,
+    );
+    let records = ndjson(&out);
+    let kinds: Vec<&str> = records
+        .iter()
+        .map(|a| a["event"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["alert", "suppressed"],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(records[1]["suppressed_by"]["id"], "lab-test-dll");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("→ 2 suppressed (default tuning 0, allowlist 2, baseline 0)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_path_only_entry_does_not_hide_an_unsigned_dll() {
+    let yaml =
+        "- id: temp\n  reason: too broad\n  dll_path: ['C:\\Users\\*\\AppData\\Local\\Temp\\**']\n";
+    let p = tmp("path-only.yaml", yaml);
+    assert_eq!(
+        ndjson(&dllhound(&["scan", "--allowlist", s(&p), EXAMPLE], None)).len(),
+        2
+    );
+}
+
+#[test]
+fn expired_allowlist_entries_are_reported_and_ignored() {
+    let yaml = "- id: old\n  reason: r\n  sha256: ['7d3c2f0e9a61b4c8d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c']\n  expires: 2020-01-31\n";
+    let p = tmp("expired.yaml", yaml);
+    let out = dllhound(&["scan", "--allowlist", s(&p), EXAMPLE], None);
+    assert_eq!(ndjson(&out).len(), 2);
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("allowlist:old expired on 2020-01-31: ignored"));
+}
+
+#[test]
+fn a_bad_allowlist_is_a_usage_error_that_says_where() {
+    let p = tmp("bad.yaml", "- id: x\n  loader: ['a.exe']\n");
+    let out = dllhound(&["scan", "--allowlist", s(&p), EXAMPLE], None);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("bad.yaml: entry 1 (x): every entry needs a reason"));
+}
+
+#[test]
+fn a_learned_baseline_suppresses_common_patterns_but_not_unsigned_ones_by_default() {
+    let b = std::env::temp_dir().join(format!("dllhound-baseline-{}.json", std::process::id()));
+    let learn = dllhound(&["baseline", "learn", EXAMPLE, "-o", s(&b)], None);
+    assert_eq!(
+        learn.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&learn.stderr)
+    );
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&b).unwrap()).unwrap();
+    assert_eq!(json["version"], 1);
+    assert!(json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["dll"] == r"c:\users\<user>\appdata\local\temp\msoupd.dll"));
+
+    let strict = dllhound(
+        &[
+            "scan",
+            "--baseline",
+            s(&b),
+            "--baseline-min-hosts",
+            "1",
+            EXAMPLE,
+        ],
+        None,
+    );
+    assert_eq!(
+        ndjson(&strict).len(),
+        2,
+        "unsigned DLLs are never baselined away by default"
+    );
+    let loose = dllhound(
+        &[
+            "scan",
+            "--baseline",
+            s(&b),
+            "--baseline-min-hosts",
+            "1",
+            "--baseline-unsigned",
+            EXAMPLE,
+        ],
+        None,
+    );
+    assert_eq!(ndjson(&loose).len(), 0);
+    assert!(String::from_utf8_lossy(&loose.stderr).contains("baseline 4)"));
+    let default_thresholds = dllhound(
+        &["scan", "--baseline", s(&b), "--baseline-unsigned", EXAMPLE],
+        None,
+    );
+    assert_eq!(
+        ndjson(&default_thresholds).len(),
+        2,
+        "one host and one day are below the default thresholds"
+    );
+}
+
+#[test]
+fn coverage_reports_every_part_in_three_formats() {
+    let json = dllhound(&["coverage", "--output-format", "json", EXAMPLE], None);
+    assert_eq!(json.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let hosts = v["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 2);
+    for part in [
+        "trigger_by_path",
+        "trigger_by_signature",
+        "fresh_write",
+        "follow_on_exec",
+        "outbound_network",
+    ] {
+        assert_eq!(hosts[1]["verdicts"][part]["verdict"], "evaluable", "{part}");
+    }
+    let md = String::from_utf8(
+        dllhound(&["coverage", "--output-format", "markdown", EXAMPLE], None).stdout,
+    )
+    .unwrap();
+    assert!(md.contains("| fin-ws042.corp.example | evaluable | evaluable | evaluable | evaluable | evaluable |"), "{md}");
+    let table = String::from_utf8(dllhound(&["coverage", EXAMPLE], None).stdout).unwrap();
+    assert!(table.contains("HOST fin-ws017.corp.example"));
+}
+
+#[test]
+fn coverage_calls_a_recording_without_image_loads_blind() {
+    let text: String = std::fs::read_to_string(EXAMPLE)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("\"EventID\":7,"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let p = tmp("no-eid7.jsonl", &text);
+    let v: Value = serde_json::from_slice(
+        &dllhound(&["coverage", "--output-format", "json", s(&p)], None).stdout,
+    )
+    .unwrap();
+    for h in v["hosts"].as_array().unwrap() {
+        assert_eq!(h["verdicts"]["trigger_by_path"]["verdict"], "blind");
+        assert_eq!(h["verdicts"]["trigger_by_signature"]["verdict"], "blind");
+    }
+}

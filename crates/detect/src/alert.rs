@@ -95,6 +95,16 @@ pub struct DnsEvidence {
     pub provenance: Provenance,
 }
 
+/// Why a trigger was not raised: the allowlist entry or baseline row responsible.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// `default_tuning`, `allowlist` or `baseline`.
+    pub source: &'static str,
+    /// The entry id, or the baseline pattern `loader | dll | signer`.
+    pub id: String,
+    pub reason: String,
+}
+
 /// One event used by an alert, in time order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEntry {
@@ -113,6 +123,8 @@ pub struct Alert {
     pub id: String,
     /// True for an uncorroborated trigger emitted because signals were asked for.
     pub signal: bool,
+    /// Set on triggers listed because `--show-suppressed` asked for them.
+    pub suppressed_by: Option<Suppression>,
     /// Time of the first load.
     pub time: Timestamp,
     pub host: Arc<str>,

@@ -1,5 +1,7 @@
 //! Detection settings.
 
+use crate::baseline::BaselinePolicy;
+use crate::tuning::Tuning;
 use crate::PathClasses;
 
 /// How the correlator matches and how much it remembers. Times are milliseconds of event time.
@@ -21,6 +23,12 @@ pub struct Config {
     pub signals: bool,
     /// The path-class table.
     pub path_classes: PathClasses,
+    /// Allowlist entries (default tuning, then the user's), in evaluation order.
+    pub tuning: Tuning,
+    /// A learned baseline and when it suppresses.
+    pub baseline: Option<BaselinePolicy>,
+    /// Keep suppressed triggers (with what suppressed them) in the outcome.
+    pub keep_suppressed: bool,
 }
 
 impl Default for Config {
@@ -35,6 +43,9 @@ impl Default for Config {
             max_records_per_host: 1_000_000,
             signals: false,
             path_classes: PathClasses::builtin(),
+            tuning: Tuning::default_tuning(),
+            baseline: None,
+            keep_suppressed: false,
         }
     }
 }

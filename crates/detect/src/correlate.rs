@@ -1,8 +1,11 @@
 //! The windowed, order-independent correlator (DESIGN.md §1, §4).
 
-use crate::alert::{Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, WriteEvidence};
+use crate::alert::{
+    Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, Suppression, WriteEvidence,
+};
 use crate::lolbin::{is_follow_on_executor, names_dll};
 use crate::state::{Held, HostState, PendingLoad};
+use crate::tuning::Candidate;
 use crate::{score, trigger, Config, DestinationClass};
 use dllhound_model::{Event, EventKind, ProcessKey, ProcessStart, Timestamp};
 use sha2::{Digest, Sha256};
@@ -15,7 +18,9 @@ pub struct Stats {
     pub events: BTreeMap<&'static str, u64>,
     /// Image loads that met the trigger.
     pub triggers: u64,
-    /// Triggers with at least one corroborator.
+    /// Triggers suppressed, by source (`default_tuning`, `allowlist`, `baseline`).
+    pub suppressed: BTreeMap<&'static str, u64>,
+    /// Triggers with at least one corroborator (after suppression).
     pub corroborated: u64,
     /// Image loads of a process's own executable (ignored).
     pub main_module_loads: u64,
@@ -35,6 +40,8 @@ pub struct Outcome {
     pub alerts: Vec<Alert>,
     /// Uncorroborated triggers (only when [`Config::signals`] is on).
     pub signals: Vec<Alert>,
+    /// Suppressed triggers (only when [`Config::keep_suppressed`] is on).
+    pub suppressed: Vec<Alert>,
     pub stats: Stats,
 }
 
@@ -53,6 +60,7 @@ struct Builder {
     execs: Vec<ExecEvidence>,
     nets: Vec<NetEvidence>,
     dns: Vec<DnsEvidence>,
+    suppressed_by: Option<Suppression>,
 }
 
 /// Feeds on events in any order; see the crate docs.
@@ -61,6 +69,7 @@ pub struct Correlator {
     hosts: HashMap<Arc<str>, HostState>,
     alerts: HashMap<AlertKey, Builder>,
     signals: HashMap<AlertKey, Builder>,
+    suppressed: HashMap<AlertKey, Builder>,
     stats: Stats,
     seq: u64,
 }
@@ -76,6 +85,7 @@ impl Correlator {
             hosts: HashMap::new(),
             alerts: HashMap::new(),
             signals: HashMap::new(),
+            suppressed: HashMap::new(),
             stats: Stats::default(),
             seq: 0,
         }
@@ -208,7 +218,20 @@ impl Correlator {
                 self.stats.child_image_loads += 1;
                 continue;
             }
-            let b = match_pending(&self.cfg, st, p);
+            let mut b = match_pending(&self.cfg, st, p);
+            let key: AlertKey = (
+                host.clone(),
+                b.first.ev.process.clone(),
+                b.first.ev.dll.match_key().into(),
+            );
+            if let Some(s) = suppression(&self.cfg, &b) {
+                *self.stats.suppressed.entry(s.source).or_default() += 1;
+                if self.cfg.keep_suppressed {
+                    b.suppressed_by = Some(s);
+                    merge(&mut self.suppressed, key, b);
+                }
+                continue;
+            }
             let corroborated = !(b.writes.is_empty() && b.execs.is_empty() && b.nets.is_empty());
             let key: AlertKey = (
                 host.clone(),
@@ -251,12 +274,18 @@ impl Correlator {
             .into_iter()
             .map(|(k, b)| build(k, b, true))
             .collect();
-        for v in [&mut alerts, &mut signals] {
+        let mut suppressed: Vec<Alert> = self
+            .suppressed
+            .into_iter()
+            .map(|(k, b)| build(k, b, false))
+            .collect();
+        for v in [&mut alerts, &mut signals, &mut suppressed] {
             v.sort_by(|a, b| (a.time, &a.host, &a.id).cmp(&(b.time, &b.host, &b.id)));
         }
         Outcome {
             alerts,
             signals,
+            suppressed,
             stats: self.stats,
         }
     }
@@ -348,7 +377,33 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
         execs,
         nets,
         dns,
+        suppressed_by: None,
     }
+}
+
+/// The allowlist entry or baseline row that suppresses this trigger, if any.
+fn suppression(cfg: &Config, b: &Builder) -> Option<Suppression> {
+    let candidate = Candidate {
+        load: &b.first.ev,
+        writes: &b.writes,
+    };
+    if let Some(e) = cfg.tuning.find(&candidate) {
+        return Some(Suppression {
+            source: e.source.as_str(),
+            id: e.id.clone(),
+            reason: e.reason.clone(),
+        });
+    }
+    let policy = cfg.baseline.as_ref()?;
+    let row = policy.suppressing_row(&b.first.ev)?;
+    Some(Suppression {
+        source: "baseline",
+        id: format!("{} | {} | {}", row.loader, row.dll, row.signer),
+        reason: format!(
+            "seen on {} host(s) and {} day(s) in the baseline (thresholds: {} hosts or {} days)",
+            row.hosts, row.days, policy.min_hosts, policy.min_days
+        ),
+    })
 }
 
 /// The loading process's start record: the latest one at or before the load (PIDs are reused),
@@ -380,6 +435,9 @@ fn merge(map: &mut HashMap<AlertKey, Builder>, key: AlertKey, b: Builder) {
             }
             if a.loader.is_none() {
                 a.loader = b.loader;
+            }
+            if a.suppressed_by.is_none() {
+                a.suppressed_by = b.suppressed_by;
             }
             a.writes.extend(b.writes);
             a.execs.extend(b.execs);
@@ -459,10 +517,12 @@ fn build((host, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Al
     }
     let load = b.first.ev;
     let time = Timestamp(b.first.time);
+    let suppressed_by = b.suppressed_by.take();
     let loader = b.loader.as_ref().map(|l| &l.ev);
     let mut alert = Alert {
         id: alert_id(&host, &process, &dll_key, time),
         signal,
+        suppressed_by,
         time,
         host,
         process,

@@ -26,9 +26,11 @@
 //! ```
 
 mod alert;
+pub mod baseline;
 mod classify;
 mod config;
 mod correlate;
+pub mod coverage;
 pub mod lolbin;
 mod netclass;
 mod pipeline;
@@ -36,13 +38,15 @@ pub mod score;
 mod state;
 mod timeline;
 pub mod trigger;
+pub mod tuning;
 
 pub use alert::{
-    Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, TimelineEntry, WriteEvidence,
+    Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, Suppression, TimelineEntry,
+    WriteEvidence,
 };
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::Config;
 pub use correlate::{Correlator, Outcome, Stats};
 pub use netclass::DestinationClass;
-pub use pipeline::{scan, ScanOutput};
+pub use pipeline::{coverage, learn_baseline, scan, ScanOutput};
 pub use score::Severity;

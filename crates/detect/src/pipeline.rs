@@ -1,8 +1,10 @@
 //! The batch pipeline behind `dllhound scan`: read inputs, order each host by event time, correlate.
 
-use crate::{Config, Correlator, Outcome, Stats};
+use crate::baseline::{Baseline, BaselineBuilder};
+use crate::coverage::{CoverageBuilder, HostCoverage};
+use crate::{trigger, Config, Correlator, Outcome, PathClasses, Stats};
 use dllhound_ingest::{read_input, Input, InputStats, ReadOptions};
-use dllhound_model::Event;
+use dllhound_model::{Event, EventKind, ImageLoad, Timestamp};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -52,9 +54,14 @@ pub fn scan(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> ScanOutput {
     for o in outcomes {
         outcome.alerts.extend(o.alerts);
         outcome.signals.extend(o.signals);
+        outcome.suppressed.extend(o.suppressed);
         add_stats(&mut outcome.stats, o.stats);
     }
-    for v in [&mut outcome.alerts, &mut outcome.signals] {
+    for v in [
+        &mut outcome.alerts,
+        &mut outcome.signals,
+        &mut outcome.suppressed,
+    ] {
         v.sort_by(|x, y| (x.time, &x.host, &x.id).cmp(&(y.time, &y.host, &y.id)));
     }
     ScanOutput {
@@ -70,9 +77,67 @@ pub fn add_stats(into: &mut Stats, s: Stats) {
     }
     into.triggers += s.triggers;
     into.corroborated += s.corroborated;
+    for (k, v) in s.suppressed {
+        *into.suppressed.entry(k).or_default() += v;
+    }
     into.main_module_loads += s.main_module_loads;
     into.child_image_loads += s.child_image_loads;
     into.late_events += s.late_events;
     into.forced_evictions += s.forced_evictions;
     into.hosts += s.hosts;
+}
+
+/// A trigger load as the baseline counts it: host, time, load.
+type TriggerLoad = (Arc<str>, Timestamp, ImageLoad);
+
+/// Reads the inputs and learns a prevalence baseline over their trigger loads (see
+/// [`crate::baseline`]). Returns the per-input reading statistics with it.
+pub fn learn_baseline(
+    inputs: &[Input],
+    opts: &ReadOptions,
+    classes: &PathClasses,
+) -> (Vec<InputStats>, Baseline) {
+    let per_input: Vec<(Vec<TriggerLoad>, InputStats)> = inputs
+        .par_iter()
+        .map(|input| {
+            let mut triggers = Vec::new();
+            let stats = read_input(input, opts, &mut |e| {
+                if let EventKind::ImageLoad(l) = e.kind {
+                    if trigger::evaluate(&l, classes).is_some() {
+                        triggers.push((e.host, e.time, l));
+                    }
+                }
+            });
+            (triggers, stats)
+        })
+        .collect();
+    let mut b = BaselineBuilder::default();
+    let mut stats = Vec::new();
+    for (triggers, st) in per_input {
+        for (host, time, load) in &triggers {
+            b.add(host, *time, load);
+        }
+        stats.push(st);
+    }
+    let names = inputs.iter().map(Input::name).collect();
+    (stats, b.finish(names))
+}
+
+/// Reads the inputs and reports telemetry coverage per host (see [`crate::coverage`]).
+pub fn coverage(inputs: &[Input], opts: &ReadOptions) -> (Vec<InputStats>, Vec<HostCoverage>) {
+    let per_input: Vec<(CoverageBuilder, InputStats)> = inputs
+        .par_iter()
+        .map(|input| {
+            let mut b = CoverageBuilder::default();
+            let stats = read_input(input, opts, &mut |e| b.add(&e));
+            (b, stats)
+        })
+        .collect();
+    let mut all = CoverageBuilder::default();
+    let mut stats = Vec::new();
+    for (b, st) in per_input {
+        all.merge(b);
+        stats.push(st);
+    }
+    (stats, all.finish())
 }

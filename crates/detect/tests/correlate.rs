@@ -242,3 +242,47 @@ fn signals_are_emitted_only_when_asked() {
     assert_eq!(out.signals.len(), 1);
     assert!(out.signals[0].signal);
 }
+
+mod suppression {
+    use super::*;
+    use chrono::NaiveDate;
+    use dllhound_detect::tuning::{EntrySource, Tuning};
+
+    fn with_allowlist(yaml: &str, events: Vec<Event>) -> dllhound_detect::Outcome {
+        let mut cfg = Config {
+            keep_suppressed: true,
+            ..Config::default()
+        };
+        cfg.tuning
+            .extend(Tuning::parse(yaml, "test", EntrySource::Allowlist, NaiveDate::MIN).unwrap());
+        let mut c = Correlator::new(cfg);
+        events.into_iter().for_each(|e| c.push(e));
+        c.finish()
+    }
+
+    fn chain(signed: &str) -> Vec<Event> {
+        vec![
+            write("h", -1.0, 1, Q, r"C:\Windows\System32\msiexec.exe", DLL),
+            load("h", 0.0, 2, P, LOADER, DLL, signed),
+        ]
+    }
+
+    #[test]
+    fn a_writer_entry_suppresses_a_signed_dll_and_says_which_entry() {
+        let yaml =
+            "- id: msi\n  reason: installer\n  writer: ['C:\\Windows\\System32\\msiexec.exe']\n";
+        let out = with_allowlist(yaml, chain("true"));
+        assert!(out.alerts.is_empty());
+        assert_eq!(out.stats.suppressed.get("allowlist"), Some(&1));
+        let s = out.suppressed[0].suppressed_by.as_ref().unwrap();
+        assert_eq!((s.source, s.id.as_str()), ("allowlist", "msi"));
+    }
+
+    #[test]
+    fn the_same_entry_does_not_hide_an_unsigned_dll() {
+        let yaml = "- id: msi\n  reason: installer\n  writer: ['**\\msiexec.exe']\n";
+        let out = with_allowlist(yaml, chain("false"));
+        assert_eq!(out.alerts.len(), 1);
+        assert!(out.stats.suppressed.is_empty());
+    }
+}

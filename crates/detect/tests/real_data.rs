@@ -215,3 +215,64 @@ fn scanning_the_whole_folder_equals_scanning_file_by_file() {
         assert!(hit, "folder scan lost {}", row["dll_path"]);
     }
 }
+
+#[test]
+fn coverage_verdicts_follow_what_each_recording_holds() {
+    // The manifest's independent counts say which telemetry a recording has; coverage must call a
+    // part blind exactly when its telemetry is absent.
+    let Some(dir) = data_dir() else { return };
+    let rows = tsv(dir.join("MANIFEST.tsv"));
+    let mut failures = Vec::new();
+    for row in &rows {
+        let (_, hosts) = dllhound_detect::coverage(
+            &[Input::Path(dir.join(&row["local_path"]))],
+            &ReadOptions::default(),
+        );
+        let writes =
+            num(row, "sysmon_11") + num(row, "sysmon_29") + other_count(&row["sysmon_other"], "15");
+        let checks = [
+            ("trigger_by_path", num(row, "sysmon_7") == 0),
+            ("fresh_write", writes == 0),
+            ("outbound_network", num(row, "sysmon_3") == 0),
+        ];
+        for (part, absent) in checks {
+            let blind_everywhere = hosts.iter().all(|h| {
+                h.verdicts.as_ref().is_some_and(|v| {
+                    v.parts()
+                        .iter()
+                        .any(|(p, x)| *p == part && x.verdict == "blind")
+                })
+            });
+            if absent != blind_everywhere {
+                failures.push(format!(
+                    "{}: {part}: telemetry absent={absent}, blind={blind_everywhere}",
+                    row["local_path"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn no_should_not_fire_recording_alerts_with_default_tuning() {
+    let Some(dir) = data_dir() else { return };
+    let rows = tsv(dir.join("expected.tsv"));
+    let quiet: Vec<_> = rows
+        .iter()
+        .filter(|r| r["judgement"] == "SHOULD_NOT_FIRE")
+        .collect();
+    assert_eq!(quiet.len(), 31);
+    let mut failures = Vec::new();
+    for row in quiet {
+        let out = scan(
+            &[Input::Path(dir.join(&row["file"]))],
+            &ReadOptions::default(),
+            &Config::default(),
+        );
+        for a in &out.outcome.alerts {
+            failures.push(format!("{}: {} {:?}", row["file"], a.dll, a.branches));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

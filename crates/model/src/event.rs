@@ -9,6 +9,9 @@ use std::sync::Arc;
 pub struct Event {
     /// Event time (Sysmon `UtcTime` when present).
     pub time: Timestamp,
+    /// The record's own time (EVTX `SystemTime`, `TimeCreated`, `@timestamp`, NXLog `EventTime`) when
+    /// the log carries one; `coverage` compares it with `time` to spot skewed clocks and exporters.
+    pub record_time: Option<Timestamp>,
     /// Host name as logged, lower-cased for routing (`MKT01.pandalab.com` → `mkt01.pandalab.com`).
     pub host: Arc<str>,
     pub kind: EventKind,

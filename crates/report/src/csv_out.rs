@@ -22,7 +22,10 @@ const HEADER: [&str; 14] = [
 ];
 
 /// Writes a header and one row per alert.
-pub fn write_csv(out: &mut dyn Write, alerts: &[dllhound_detect::Alert]) -> io::Result<()> {
+pub fn write_csv<'a>(
+    out: &mut dyn Write,
+    alerts: impl IntoIterator<Item = &'a Alert>,
+) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     w.write_record(HEADER)?;
     for a in alerts {

@@ -11,12 +11,14 @@
 //! assert_eq!(escape_control("evil\x1b[2Jname"), "evil\\x1b[2Jname");
 //! ```
 
+mod coverage_out;
 mod csv_out;
 mod escape;
 mod ndjson;
 mod schema;
 mod table;
 
+pub use coverage_out::{write_coverage_json, write_coverage_markdown, write_coverage_table};
 pub use csv_out::write_csv;
 pub use escape::{defuse_formula, escape_control};
 pub use ndjson::write_ndjson;

@@ -3,7 +3,9 @@
 //! ```text
 //! id                        deterministic: hash of host, process identity, DLL path, first load time
 //! @timestamp                RFC 3339 UTC time of the (first) load
-//! event.kind                "alert", or "signal" for an uncorroborated trigger (--signals)
+//! event.kind                "alert"; "signal" for an uncorroborated trigger (--signals);
+//!                           "suppressed" for an allowlisted or baselined trigger (--show-suppressed)
+//! suppressed_by             {source: default_tuning|allowlist|baseline, id, reason} (suppressed only)
 //! event.severity            low | medium | high | critical
 //! risk_score                0..100 (see dllhound_detect::score)
 //! rule.id / rule.name / rule.reference     AN0052
@@ -47,6 +49,8 @@ pub struct AlertRecord<'a> {
     pub dll: DllField<'a>,
     pub an0052: An0052Field,
     pub reasons: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<&'a dllhound_detect::Suppression>,
     pub evidence: EvidenceField<'a>,
     pub timeline: &'a [TimelineEntry],
 }
@@ -127,13 +131,24 @@ pub const RULE_ID: &str = "AN0052";
 const RULE_NAME: &str = "DLL load from a suspicious path or unsigned, corroborated by write, rundll32/regsvr32 or network";
 const RULE_REF: &str = "https://attack.mitre.org/ (analytic AN0052)";
 
+/// `alert`, `signal` (uncorroborated trigger) or `suppressed` (allowlisted or baselined trigger).
+pub fn kind(a: &Alert) -> &'static str {
+    if a.suppressed_by.is_some() {
+        "suppressed"
+    } else if a.signal {
+        "signal"
+    } else {
+        "alert"
+    }
+}
+
 impl<'a> From<&'a Alert> for AlertRecord<'a> {
     fn from(a: &'a Alert) -> Self {
         AlertRecord {
             id: &a.id,
             timestamp: a.time.to_rfc3339(),
             event: EventField {
-                kind: if a.signal { "signal" } else { "alert" },
+                kind: kind(a),
                 severity: a.severity.as_str(),
             },
             risk_score: a.score,
@@ -167,6 +182,7 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
                 branches: a.branches.iter().map(|b: &Branch| b.as_str()).collect(),
             },
             reasons: &a.reasons,
+            suppressed_by: a.suppressed_by.as_ref(),
             evidence: EvidenceField {
                 fresh_write: &a.fresh_write,
                 follow_on_exec: &a.follow_on_exec,

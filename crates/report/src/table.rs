@@ -5,9 +5,12 @@ use dllhound_detect::Alert;
 use std::io::{self, Write};
 
 /// Writes alerts as a readable block each: a headline, then the reasons, then the timeline.
-pub fn write_table(out: &mut dyn Write, alerts: &[Alert]) -> io::Result<()> {
+pub fn write_table<'a>(
+    out: &mut dyn Write,
+    alerts: impl IntoIterator<Item = &'a Alert>,
+) -> io::Result<()> {
     for a in alerts {
-        let kind = if a.signal { "SIGNAL" } else { "ALERT" };
+        let kind = crate::schema::kind(a).to_uppercase();
         let branches: Vec<&str> = a.branches.iter().map(|b| b.as_str()).collect();
         writeln!(
             out,
@@ -37,6 +40,15 @@ pub fn write_table(out: &mut dyn Write, alerts: &[Alert]) -> io::Result<()> {
                 + if a.classes.is_empty() { "-" } else { "" },
             a.signature.state.as_str()
         )?;
+        if let Some(s) = &a.suppressed_by {
+            writeln!(
+                out,
+                "  suppressed by {}:{} — {}",
+                s.source,
+                escape_control(&s.id),
+                escape_control(&s.reason)
+            )?;
+        }
         writeln!(
             out,
             "  branches {}",

@@ -1,4 +1,31 @@
 //! One file per subcommand.
 
+pub mod baseline;
 pub mod classify;
+pub mod coverage;
 pub mod scan;
+pub mod tuning;
+
+use crate::args::InputFormat;
+use anyhow::{Context, Result};
+use dllhound_ingest::FormatChoice;
+
+/// The worker pool for `--threads` (default: all cores).
+pub fn pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, usize)> {
+    let n = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .context("starting worker threads")?;
+    Ok((pool, n))
+}
+
+pub fn format_choice(f: InputFormat) -> FormatChoice {
+    match f {
+        InputFormat::Auto => FormatChoice::Auto,
+        InputFormat::Evtx => FormatChoice::Evtx,
+        InputFormat::SysmonJson => FormatChoice::SysmonJson,
+    }
+}

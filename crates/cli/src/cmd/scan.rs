@@ -1,10 +1,13 @@
-//! `dllhound scan`: the batch pipeline ([`dllhound_detect::scan`]) with the chosen output.
+//! `dllhound scan`: the batch pipeline ([`dllhound_detect::scan`]) with the chosen tuning and output.
 
-use crate::args::{InputFormat, OutputFormat, ScanArgs};
+use crate::args::{OutputFormat, ScanArgs};
 use crate::summary::Summary;
 use anyhow::{Context, Result};
-use dllhound_detect::{Config, PathClasses};
-use dllhound_ingest::{expand_inputs, FormatChoice, ReadOptions};
+use dllhound_detect::baseline::{Baseline, BaselinePolicy};
+use dllhound_detect::tuning::{EntrySource, Tuning};
+use dllhound_detect::{Alert, Config, PathClasses};
+use dllhound_ingest::{expand_inputs, ReadOptions};
+use dllhound_report::escape_control;
 use is_terminal::IsTerminal;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
@@ -12,46 +15,42 @@ use std::time::Instant;
 
 pub fn run(a: ScanArgs) -> Result<ExitCode> {
     let started = Instant::now();
-    let threads = a
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("starting worker threads")?;
+    let (pool, threads) = super::pool(a.threads)?;
     let cfg = config(&a)?;
+    for e in cfg.tuning.expired() {
+        let when = e.expires.map(|d| d.to_string()).unwrap_or_default();
+        eprintln!("dllhound: {e} expired on {when}: ignored");
+    }
 
     let (inputs, walk_errors) = expand_inputs(&a.paths);
     let opts = ReadOptions {
-        format: match a.input_format {
-            InputFormat::Auto => FormatChoice::Auto,
-            InputFormat::Evtx => FormatChoice::Evtx,
-            InputFormat::SysmonJson => FormatChoice::SysmonJson,
-        },
+        format: super::format_choice(a.input_format),
         evtx_threads: if inputs.len() > 1 { 1 } else { threads },
     };
-
     let out = pool.install(|| dllhound_detect::scan(&inputs, &opts, &cfg));
-    let (stats, det) = (out.inputs, out.outcome.stats);
-    let (alerts, signals) = (out.outcome.alerts, out.outcome.signals);
-
-    write_alerts(&a, &alerts, &signals)?;
+    let o = out.outcome;
+    let listed: Vec<&Alert> = o
+        .alerts
+        .iter()
+        .chain(&o.signals)
+        .chain(&o.suppressed)
+        .collect();
+    write_alerts(&a, &listed)?;
 
     let summary = Summary {
-        inputs: &stats,
+        inputs: &out.inputs,
         walk_errors: &walk_errors,
-        detect: &det,
-        alerts: &alerts,
-        signals: signals.len(),
+        detect: &o.stats,
+        alerts: &o.alerts,
+        signals: o.signals.len(),
         elapsed: started.elapsed(),
     };
-    if !a.quiet {
-        summary.print(a.max_errors_shown);
+    let clean = if a.quiet {
+        summary.print_errors(a.max_errors_shown)
     } else {
-        summary.print_errors_only(a.max_errors_shown);
-    }
-    Ok(if summary.clean() {
+        summary.print(a.max_errors_shown)
+    };
+    Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
@@ -72,20 +71,41 @@ fn config(a: &ScanArgs) -> Result<Config> {
     }
     cfg.lateness_ms = ms(a.lateness);
     cfg.signals = a.signals;
+    cfg.keep_suppressed = a.show_suppressed;
     if let Some(p) = &a.path_classes {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
         cfg.path_classes =
-            PathClasses::from_yaml(&text).with_context(|| format!("{}", p.display()))?;
+            PathClasses::from_yaml(&text).with_context(|| p.display().to_string())?;
+    }
+    if a.no_default_tuning {
+        cfg.tuning = Tuning::default();
+    }
+    let today = chrono::Utc::now().date_naive();
+    for p in &a.allowlist {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        cfg.tuning.extend(Tuning::parse(
+            &text,
+            &p.display().to_string(),
+            EntrySource::Allowlist,
+            today,
+        )?);
+    }
+    if let Some(p) = &a.baseline {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        cfg.baseline = Some(BaselinePolicy {
+            baseline: Baseline::from_json(&text, &p.display().to_string())?,
+            min_hosts: a.baseline_min_hosts,
+            min_days: a.baseline_min_days,
+            include_unsigned: a.baseline_unsigned,
+        });
     }
     Ok(cfg)
 }
 
-fn write_alerts(
-    a: &ScanArgs,
-    alerts: &[dllhound_detect::Alert],
-    signals: &[dllhound_detect::Alert],
-) -> Result<()> {
+fn write_alerts(a: &ScanArgs, all: &[&Alert]) -> Result<()> {
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let format = a.output_format.unwrap_or(if to_terminal {
         OutputFormat::Table
@@ -99,16 +119,23 @@ fn write_alerts(
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);
-    let all: Vec<dllhound_detect::Alert> = alerts.iter().chain(signals).cloned().collect();
     match format {
         OutputFormat::Ndjson => {
-            for x in &all {
+            for x in all {
                 dllhound_report::write_ndjson(&mut out, x)?;
             }
         }
-        OutputFormat::Table => dllhound_report::write_table(&mut out, &all)?,
-        OutputFormat::Csv => dllhound_report::write_csv(&mut out, &all)?,
+        OutputFormat::Table => dllhound_report::write_table(&mut out, all.iter().copied())?,
+        OutputFormat::Csv => dllhound_report::write_csv(&mut out, all.iter().copied())?,
     }
-    out.flush()?;
+    out.flush().with_context(|| {
+        format!(
+            "writing alerts{}",
+            a.output
+                .as_ref()
+                .map(|p| format!(" to {}", escape_control(&p.display().to_string())))
+                .unwrap_or_default()
+        )
+    })?;
     Ok(())
 }

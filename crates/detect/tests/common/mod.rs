@@ -18,6 +18,7 @@ fn prov(rec: u64, code: &str) -> Provenance {
 fn ev(host: &str, secs: f64, rec: u64, code: &str, kind: EventKind) -> Event {
     Event {
         time: Timestamp(T0 + (secs * 1000.0) as i64),
+        record_time: None,
         host: Arc::from(host),
         kind,
         provenance: prov(rec, code),

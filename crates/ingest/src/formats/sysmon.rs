@@ -100,8 +100,13 @@ pub fn decode(h: Header<'_>, d: Fields<'_>, ctx: &RecordContext) -> Result<Optio
         (_, 22) => dns(d)?,
         _ => return Ok(None),
     };
+    let record_time = h
+        .record_time
+        .as_deref()
+        .and_then(|t| Timestamp::parse(t).ok());
     Ok(Some(Event {
         time,
+        record_time,
         host,
         kind,
         provenance,

@@ -1,0 +1,36 @@
+//! `dllhound baseline learn`: a prevalence baseline of trigger loads.
+
+use crate::args::BaselineLearnArgs;
+use crate::summary::print_input_errors;
+use anyhow::{Context, Result};
+use dllhound_detect::{learn_baseline, PathClasses};
+use dllhound_ingest::{expand_inputs, ReadOptions};
+use std::process::ExitCode;
+
+pub fn learn(a: BaselineLearnArgs) -> Result<ExitCode> {
+    let (pool, threads) = super::pool(a.threads)?;
+    let (inputs, walk_errors) = expand_inputs(&a.paths);
+    let opts = ReadOptions {
+        format: super::format_choice(a.input_format),
+        evtx_threads: if inputs.len() > 1 { 1 } else { threads },
+    };
+    let (stats, baseline) =
+        pool.install(|| learn_baseline(&inputs, &opts, &PathClasses::builtin()));
+    let json = serde_json::to_string_pretty(&baseline).context("serialising the baseline")?;
+    std::fs::write(&a.output, json + "\n")
+        .with_context(|| format!("writing {}", a.output.display()))?;
+    let clean = print_input_errors(&stats, &walk_errors, 5);
+    let loads: u64 = baseline.rows.iter().map(|r| r.loads).sum();
+    eprintln!(
+        "dllhound: learned {} patterns from {} trigger loads in {} inputs → {}",
+        baseline.rows.len(),
+        loads,
+        stats.len(),
+        a.output.display()
+    );
+    Ok(if clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

@@ -1,0 +1,463 @@
+//! Allowlists: the default tuning shipped in the binary and the user's own, in one format.
+//!
+//! See `data/default_tuning.yaml` for the format and the shipped entries. An entry matches a
+//! trigger when every field it gives holds; the first matching entry (default tuning first, then
+//! the user's allowlist, in file order) is reported as the one that suppressed it.
+
+use crate::alert::WriteEvidence;
+use chrono::NaiveDate;
+use dllhound_model::{ImageLoad, SignatureState, WinPath};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+use std::fmt;
+
+/// The default tuning YAML compiled into the binary.
+pub const DEFAULT_TUNING_YAML: &str = include_str!("../data/default_tuning.yaml");
+
+/// Where an entry came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntrySource {
+    DefaultTuning,
+    Allowlist,
+}
+
+impl EntrySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntrySource::DefaultTuning => "default_tuning",
+            EntrySource::Allowlist => "allowlist",
+        }
+    }
+}
+
+/// A tuning file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TuningError {
+    #[error("{origin}: not valid tuning YAML: {source}")]
+    Yaml {
+        origin: String,
+        source: serde_yaml::Error,
+    },
+    #[error("{origin}: entry {index} ({id}): {reason}")]
+    Entry {
+        origin: String,
+        index: usize,
+        id: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    id: Option<String>,
+    reason: Option<String>,
+    #[serde(default)]
+    dll_path: Vec<String>,
+    #[serde(default)]
+    loader: Vec<String>,
+    #[serde(default)]
+    writer: Vec<String>,
+    #[serde(default)]
+    signer: Vec<String>,
+    #[serde(default)]
+    sha256: Vec<String>,
+    #[serde(default)]
+    allow_unsigned: bool,
+    expires: Option<String>,
+}
+
+/// One allowlist entry, compiled.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    pub reason: String,
+    pub source: EntrySource,
+    pub expires: Option<NaiveDate>,
+    pub allow_unsigned: bool,
+    dll_path: Option<GlobSet>,
+    loader: Option<GlobSet>,
+    writer: Option<GlobSet>,
+    signer: Option<GlobSet>,
+    sha256: Vec<String>,
+}
+
+/// What a trigger looks like to the allowlist.
+pub struct Candidate<'a> {
+    pub load: &'a ImageLoad,
+    pub writes: &'a [WriteEvidence],
+}
+
+/// Path glob text → the normalised `/` form, any drive.
+fn path_glob(g: &str) -> String {
+    let mut s: String = g
+        .trim()
+        .chars()
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect::<String>()
+        .to_lowercase();
+    let b = s.as_bytes();
+    if b.len() >= 2 && b[1] == b':' && b[0].is_ascii_alphabetic() {
+        s.replace_range(0..1, "?");
+    }
+    s
+}
+
+/// The `/`-separated normalised form a path glob is matched against.
+pub(crate) fn slashed(p: &WinPath) -> String {
+    p.normalised()
+        .chars()
+        .map(|c| if c == '\\' { '/' } else { c })
+        .collect()
+}
+
+fn set(globs: &[String], path_like: bool) -> Result<Option<GlobSet>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob = if path_like {
+            GlobBuilder::new(&path_glob(g))
+                .literal_separator(true)
+                .backslash_escape(false)
+                .build()
+        } else {
+            GlobBuilder::new(g.trim())
+                .case_insensitive(true)
+                .backslash_escape(false)
+                .build()
+        };
+        b.add(glob.map_err(|e| format!("bad glob {g:?}: {e}"))?);
+    }
+    b.build().map(Some).map_err(|e| e.to_string())
+}
+
+impl Entry {
+    /// True when this entry allows the candidate.
+    pub fn matches(&self, c: &Candidate<'_>) -> bool {
+        let state = c.load.signature.state;
+        let hash_named = !self.sha256.is_empty()
+            && c.load
+                .sha256
+                .as_deref()
+                .is_some_and(|h| self.sha256.iter().any(|x| x.eq_ignore_ascii_case(h)));
+        if !self.sha256.is_empty() && !hash_named {
+            return false;
+        }
+        if state.is_suspicious() && !hash_named && !self.allow_unsigned {
+            return false;
+        }
+        if let Some(s) = &self.dll_path {
+            if !s.is_match(slashed(&c.load.dll)) {
+                return false;
+            }
+        }
+        if let Some(s) = &self.loader {
+            if !s.is_match(slashed(&c.load.image)) {
+                return false;
+            }
+        }
+        if let Some(s) = &self.signer {
+            let ok = state == SignatureState::Valid
+                && c.load
+                    .signature
+                    .subject
+                    .as_deref()
+                    .is_some_and(|sub| s.is_match(sub));
+            if !ok {
+                return false;
+            }
+        }
+        if let Some(s) = &self.writer {
+            if c.writes.is_empty()
+                || !c
+                    .writes
+                    .iter()
+                    .all(|w| s.is_match(slashed(&w.process_executable)))
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// True once the expiry date has passed.
+    pub fn is_expired(&self, today: NaiveDate) -> bool {
+        self.expires.is_some_and(|d| d < today)
+    }
+}
+
+impl fmt::Display for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.source.as_str(), self.id)
+    }
+}
+
+/// A list of entries in evaluation order.
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    entries: Vec<Entry>,
+    /// Entries dropped because they expired (kept to report them).
+    expired: Vec<Entry>,
+}
+
+impl Tuning {
+    /// The shipped default tuning.
+    pub fn default_tuning() -> Tuning {
+        // The shipped file is tested below; failing here is a build defect, not bad input.
+        Tuning::parse(
+            DEFAULT_TUNING_YAML,
+            "default tuning",
+            EntrySource::DefaultTuning,
+            NaiveDate::MIN,
+        )
+        .expect("the default tuning is valid")
+    }
+
+    /// Parses a tuning file. Entries that expired before `today` are set aside (see [`Tuning::expired`]).
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        source: EntrySource,
+        today: NaiveDate,
+    ) -> Result<Tuning, TuningError> {
+        let raw: Vec<RawEntry> = if text.trim().is_empty() {
+            Vec::new()
+        } else {
+            serde_yaml::from_str(text).map_err(|e| TuningError::Yaml {
+                origin: origin.into(),
+                source: e,
+            })?
+        };
+        let mut t = Tuning::default();
+        for (index, r) in raw.into_iter().enumerate() {
+            let id = r.id.clone().unwrap_or_else(|| format!("#{}", index + 1));
+            let err = |reason: String| TuningError::Entry {
+                origin: origin.into(),
+                index: index + 1,
+                id: id.clone(),
+                reason,
+            };
+            let reason = r
+                .reason
+                .filter(|s| !s.trim().is_empty())
+                .ok_or_else(|| err("every entry needs a reason".into()))?;
+            if r.id.is_none() {
+                return Err(err("every entry needs an id".into()));
+            }
+            if r.dll_path.is_empty()
+                && r.loader.is_empty()
+                && r.writer.is_empty()
+                && r.signer.is_empty()
+                && r.sha256.is_empty()
+            {
+                return Err(err("an entry must match on at least one of dll_path, loader, writer, signer, sha256".into()));
+            }
+            let expires = match r.expires.as_deref() {
+                None => None,
+                Some(d) => Some(
+                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                        .map_err(|e| err(format!("expires {d:?}: {e} (use YYYY-MM-DD)")))?,
+                ),
+            };
+            let entry = Entry {
+                id: id.clone(),
+                reason: reason.split_whitespace().collect::<Vec<_>>().join(" "),
+                source,
+                expires,
+                allow_unsigned: r.allow_unsigned,
+                dll_path: set(&r.dll_path, true).map_err(&err)?,
+                loader: set(&r.loader, true).map_err(&err)?,
+                writer: set(&r.writer, true).map_err(&err)?,
+                signer: set(&r.signer, false).map_err(&err)?,
+                sha256: r
+                    .sha256
+                    .iter()
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .collect(),
+            };
+            if entry.is_expired(today) {
+                t.expired.push(entry);
+            } else {
+                t.entries.push(entry);
+            }
+        }
+        Ok(t)
+    }
+
+    /// Appends another list (the user's allowlist after the default tuning).
+    pub fn extend(&mut self, other: Tuning) {
+        self.entries.extend(other.entries);
+        self.expired.extend(other.expired);
+    }
+
+    /// The first entry that allows the candidate.
+    pub fn find(&self, c: &Candidate<'_>) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.matches(c))
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn expired(&self) -> &[Entry] {
+        &self.expired
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dllhound_model::{ProcessKey, Signature};
+
+    fn load(
+        image: &str,
+        dll: &str,
+        signed: &str,
+        status: &str,
+        subject: &str,
+        sha: Option<&str>,
+    ) -> ImageLoad {
+        ImageLoad {
+            process: ProcessKey::Unknown,
+            pid: None,
+            image: WinPath::new(image),
+            dll: WinPath::new(dll),
+            signature: Signature::from_sysmon(Some(signed), Some(status), Some(subject)),
+            sha256: sha.map(Into::into),
+            original_file_name: None,
+            user: None,
+        }
+    }
+
+    fn allows(t: &Tuning, l: &ImageLoad) -> Option<String> {
+        t.find(&Candidate {
+            load: l,
+            writes: &[],
+        })
+        .map(|e| e.id.clone())
+    }
+
+    const DEFENDER: &str =
+        r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.2009.7-0\MpOAV.dll";
+
+    #[test]
+    fn signed_defender_dll_is_allowed_but_an_unsigned_one_at_the_same_path_is_not() {
+        let t = Tuning::default_tuning();
+        let signed = load(
+            r"C:\Windows\notepad.exe",
+            DEFENDER,
+            "true",
+            "Valid",
+            "Microsoft Windows",
+            None,
+        );
+        assert_eq!(allows(&t, &signed).as_deref(), Some("defender-platform"));
+        let unsigned = load(
+            r"C:\Windows\notepad.exe",
+            DEFENDER,
+            "false",
+            "Unavailable",
+            "-",
+            None,
+        );
+        assert_eq!(allows(&t, &unsigned), None);
+        let other_signer = load(
+            r"C:\Windows\notepad.exe",
+            DEFENDER,
+            "true",
+            "Valid",
+            "Evil Ltd",
+            None,
+        );
+        assert_eq!(allows(&t, &other_signer), None);
+    }
+
+    #[test]
+    fn ngen_images_are_allowed_only_in_their_protected_folder() {
+        let t = Tuning::default_tuning();
+        let ngen = r"C:\Windows\assembly\NativeImages_v4.0.30319_64\System\496a45a0614b37e8f0260d3f2adabc52\System.ni.dll";
+        assert!(allows(
+            &t,
+            &load(r"C:\x.exe", ngen, "false", "Unavailable", "-", None)
+        )
+        .is_some());
+        let fake = r"C:\Users\bob\AppData\Local\Temp\NativeImages_v4\System.ni.dll";
+        assert_eq!(
+            allows(
+                &t,
+                &load(r"C:\x.exe", fake, "false", "Unavailable", "-", None)
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn a_user_entry_naming_the_hash_allows_an_unsigned_dll() {
+        let yaml = "- id: inhouse\n  reason: our build tool\n  dll_path: ['C:\\Tools\\**']\n  sha256: ['ABCD']\n";
+        let t = Tuning::parse(yaml, "test", EntrySource::Allowlist, NaiveDate::MIN).unwrap();
+        assert!(allows(
+            &t,
+            &load(
+                r"C:\x.exe",
+                r"C:\Tools\a.dll",
+                "false",
+                "-",
+                "-",
+                Some("abcd")
+            )
+        )
+        .is_some());
+        assert_eq!(
+            allows(
+                &t,
+                &load(
+                    r"C:\x.exe",
+                    r"C:\Tools\a.dll",
+                    "false",
+                    "-",
+                    "-",
+                    Some("ffff")
+                )
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn expired_entries_are_set_aside() {
+        let yaml = "- id: old\n  reason: r\n  loader: ['**\\a.exe']\n  expires: 2020-01-01\n";
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let t = Tuning::parse(yaml, "test", EntrySource::Allowlist, today).unwrap();
+        assert!(t.entries().is_empty());
+        assert_eq!(t.expired().len(), 1);
+    }
+
+    #[test]
+    fn entries_without_reason_or_criteria_are_rejected() {
+        assert!(Tuning::parse(
+            "- id: x\n  loader: ['a']\n",
+            "t",
+            EntrySource::Allowlist,
+            NaiveDate::MIN
+        )
+        .is_err());
+        assert!(Tuning::parse(
+            "- id: x\n  reason: r\n",
+            "t",
+            EntrySource::Allowlist,
+            NaiveDate::MIN
+        )
+        .is_err());
+        assert!(Tuning::parse(
+            "- id: x\n  reason: r\n  colour: red\n",
+            "t",
+            EntrySource::Allowlist,
+            NaiveDate::MIN
+        )
+        .is_err());
+    }
+}

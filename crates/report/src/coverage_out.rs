@@ -1,0 +1,149 @@
+//! The coverage report: a terminal table, JSON, or Markdown.
+
+use crate::escape_control;
+use dllhound_detect::coverage::HostCoverage;
+use std::io::{self, Write};
+
+fn range(c: &HostCoverage) -> String {
+    match (c.first, c.last) {
+        (Some(f), Some(l)) => format!("{f} .. {l}"),
+        _ => "-".into(),
+    }
+}
+
+fn pct(n: u64, d: u64) -> String {
+    if d == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", 100.0 * n as f64 / d as f64)
+    }
+}
+
+fn offset(c: &HostCoverage) -> String {
+    match c.median_clock_offset_seconds {
+        Some(s) if s.abs() >= 60.0 => format!("{:+.2} h", s / 3600.0),
+        Some(s) => format!("{s:+.3} s"),
+        None => "-".into(),
+    }
+}
+
+/// Facts per host, as (label, value) rows.
+fn facts(c: &HostCoverage) -> Vec<(&'static str, String)> {
+    let writes = c.file_creates + c.file_streams + c.executables_detected;
+    let total: u64 = c.events.values().sum();
+    vec![
+        ("time range", range(c)),
+        (
+            "events",
+            c.events
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        ("image loads (Sysmon 7)", c.image_loads.to_string()),
+        (
+            "…with signer state",
+            pct(c.image_loads_with_signer, c.image_loads),
+        ),
+        (
+            "file writes (11 / 15 / 29)",
+            format!(
+                "{writes} ({} / {} / {})",
+                c.file_creates, c.file_streams, c.executables_detected
+            ),
+        ),
+        (
+            "process starts (Sysmon 1 of all)",
+            format!(
+                "{} ({})",
+                c.process_starts,
+                pct(c.process_starts_sysmon, c.process_starts)
+            ),
+        ),
+        (
+            "…with command line",
+            pct(c.process_starts_with_command_line, c.process_starts),
+        ),
+        ("network connections", c.network.to_string()),
+        ("…with Initiated", pct(c.network_with_initiated, c.network)),
+        ("DNS queries", c.dns.to_string()),
+        (
+            "events with ProcessGuid",
+            pct(c.events_with_process_guid, total),
+        ),
+        ("UtcTime − record time (median)", offset(c)),
+        ("out of order", pct(c.out_of_order, total)),
+    ]
+}
+
+/// One block per host: facts, then a verdict per AN0052 part.
+pub fn write_coverage_table(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::Result<()> {
+    for c in hosts {
+        writeln!(out, "HOST {}", escape_control(&c.host))?;
+        for (k, v) in facts(c) {
+            writeln!(out, "  {k:<34} {v}")?;
+        }
+        if let Some(v) = &c.verdicts {
+            for (part, verdict) in v.parts() {
+                let why = verdict
+                    .reason
+                    .as_deref()
+                    .map(|r| format!("  ({r})"))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {part:<22} {:<10}{why}",
+                    verdict.verdict.to_uppercase()
+                )?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// `{"hosts":[…]}` with every counter and verdict.
+pub fn write_coverage_json(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "hosts": hosts }))?;
+    writeln!(out)
+}
+
+fn md(s: &str) -> String {
+    escape_control(s).replace('|', "\\|")
+}
+
+/// A Markdown section per host: a facts table and a verdict table.
+pub fn write_coverage_markdown(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::Result<()> {
+    writeln!(out, "# AN0052 telemetry coverage\n")?;
+    writeln!(
+        out,
+        "| host | path | signature | (a) write | (b) exec | (c) network |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    for c in hosts {
+        if let Some(v) = &c.verdicts {
+            let cells: Vec<&str> = v.parts().iter().map(|(_, x)| x.verdict).collect();
+            writeln!(out, "| {} | {} |", md(&c.host), cells.join(" | "))?;
+        }
+    }
+    for c in hosts {
+        writeln!(out, "\n## {}\n", md(&c.host))?;
+        writeln!(out, "| fact | value |\n|---|---|")?;
+        for (k, v) in facts(c) {
+            writeln!(out, "| {} | {} |", md(k), md(&v))?;
+        }
+        if let Some(v) = &c.verdicts {
+            writeln!(out, "\n| part | verdict | why |\n|---|---|---|")?;
+            for (part, verdict) in v.parts() {
+                writeln!(
+                    out,
+                    "| {part} | {} | {} |",
+                    verdict.verdict,
+                    md(verdict.reason.as_deref().unwrap_or(""))
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
