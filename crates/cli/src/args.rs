@@ -89,6 +89,12 @@ pub enum InputFormat {
     Evtx,
     /// JSON lines in any Sysmon shape (evtx_dump, OTRF, NXLog, Winlogbeat 6).
     SysmonJson,
+    /// Windows event XML (wevtutil /f:xml, Event Viewer "Save as XML", Splunk XmlWinEventLog).
+    SysmonXml,
+    /// Elastic Common Schema: Elastic Defend, Winlogbeat 7+ / Agent Sysmon, Elasticsearch _search output.
+    Ecs,
+    /// Microsoft Defender for Endpoint advanced hunting: CSV/JSON exports, API Results, streaming records.
+    Mde,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

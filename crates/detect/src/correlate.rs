@@ -112,10 +112,19 @@ impl Correlator {
         let prov = ev.provenance;
         match ev.kind {
             EventKind::ImageLoad(load) => {
+                let trigger = trigger::evaluate(&load, &self.cfg.path_classes);
                 if load.is_main_module() {
                     self.stats.main_module_loads += 1;
-                } else if let Some(trigger) = trigger::evaluate(&load, &self.cfg.path_classes) {
-                    self.stats.triggers += 1;
+                } else if trigger.is_some() || needs_signer(&load, &prov) {
+                    // A load whose signer comes in a separate certificate row (MDE) waits like a
+                    // trigger; it is decided once the certificate had time to arrive.
+                    let trigger = trigger.unwrap_or(trigger::Trigger {
+                        classes: Vec::new(),
+                        by_signature: false,
+                    });
+                    if !trigger.is_pending_signer() {
+                        self.stats.triggers += 1;
+                    }
                     st.pending.insert(
                         (t, self.seq),
                         PendingLoad {
@@ -172,6 +181,9 @@ impl Correlator {
                     });
                 }
             }
+            EventKind::Certificate(c) => {
+                st.certs.insert(c.sha1, c.signature);
+            }
             EventKind::Dns(d) => {
                 if d.process.is_known() {
                     st.dns.entry(d.process.clone()).or_default().push(Held {
@@ -206,8 +218,15 @@ impl Correlator {
             }
             ready.push(entry.remove());
         }
-        for p in ready {
+        for mut p in ready {
             let st = &self.hosts[host];
+            let was_waiting = p.trigger.is_pending_signer();
+            if !join_signer(&self.cfg, st, &mut p) || p.trigger.is_pending_signer() {
+                continue;
+            }
+            if was_waiting {
+                self.stats.triggers += 1;
+            }
             let l = &p.load;
             if st.is_child_image(
                 &l.ev.process,
@@ -289,6 +308,30 @@ impl Correlator {
             stats: self.stats,
         }
     }
+}
+
+/// True for an MDE image load with no signer of its own: its signer may come in a certificate row.
+fn needs_signer(load: &dllhound_model::ImageLoad, prov: &dllhound_model::Provenance) -> bool {
+    load.signature.state == dllhound_model::SignatureState::Unknown
+        && load.sha1.is_some()
+        && prov.event_code.starts_with("mde:")
+}
+
+/// Takes the signer from a certificate row when the load has none, and re-decides the trigger.
+/// Returns false when the load turns out not to be a trigger after all.
+fn join_signer(cfg: &Config, st: &HostState, p: &mut PendingLoad) -> bool {
+    let load = &mut p.load.ev;
+    if load.signature.state != dllhound_model::SignatureState::Unknown {
+        return true;
+    }
+    if let Some(sig) = load.sha1.as_deref().and_then(|h| st.certs.get(h)) {
+        load.signature = sig.clone();
+        match trigger::evaluate(load, &cfg.path_classes) {
+            Some(t) => p.trigger = t,
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Looks for the three corroborators of one trigger in the host's state.

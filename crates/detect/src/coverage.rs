@@ -9,13 +9,13 @@
 //! | trigger by path | image loads present | fewer image loads than process starts (Event 7 filtered) | no image loads |
 //! | trigger by signature | ≥ 90 % of image loads carry a signer state | some do | none do, or no image loads |
 //! | (a) fresh write | file create / stream / executable-detected events present | — | none |
-//! | (b) follow-on exec | process starts with command lines, Sysmon 1 | only Security 4688, or some lack command lines | no process starts with a command line |
+//! | (b) follow-on exec | process starts with command lines and `OriginalFileName` | none has `OriginalFileName` (Security 4688 only), or some lack command lines | no process starts with a command line |
 //! | (c) outbound network | connections with `Initiated` and process GUIDs | `Initiated` missing, or no GUIDs (pid join only) | no network events |
 //!
 //! Clock sanity: the median of `UtcTime − record time` (exporters that write local time show whole
 //! hours) and the share of events that came earlier than the one before them on the same host.
 
-use dllhound_model::{Event, EventKind, FileWriteKind, ProcessKey, SignatureState, Timestamp};
+use dllhound_model::{Event, EventKind, FileWriteKind, SignatureState, Timestamp};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -89,11 +89,12 @@ pub struct HostCoverage {
     pub executables_detected: u64,
     pub process_starts: u64,
     pub process_starts_with_command_line: u64,
-    pub process_starts_sysmon: u64,
+    /// Process starts carrying the PE `OriginalFileName` (Sysmon 1, ECS, MDE; not Security 4688).
+    pub process_starts_with_original_name: u64,
     pub network: u64,
     pub network_with_initiated: u64,
     pub dns: u64,
-    /// Events whose process has a GUID (Sysmon `ProcessGuid`).
+    /// Events whose process has a stable identity (Sysmon `ProcessGuid`, ECS `entity_id`, MDE's triple).
     pub events_with_process_guid: u64,
     /// Median of event time − record time, in seconds, over events that carry both.
     pub median_clock_offset_seconds: Option<f64>,
@@ -102,6 +103,11 @@ pub struct HostCoverage {
     pub verdicts: Option<Verdicts>,
     #[serde(skip)]
     offsets: Vec<i64>,
+    /// SHA-1s of loads without a signer, and the certificate rows seen (MDE's separate signer table).
+    #[serde(skip)]
+    unsigned_hashes: HashMap<String, u64>,
+    #[serde(skip)]
+    certificates: std::collections::HashSet<String>,
 }
 
 fn pct(n: u64, d: u64) -> f64 {
@@ -117,7 +123,7 @@ impl HostCoverage {
         self.first = Some(self.first.map_or(e.time, |f| f.min(e.time)));
         self.last = Some(self.last.map_or(e.time, |l| l.max(e.time)));
         *self.events.entry(e.kind_name()).or_default() += 1;
-        if matches!(e.process(), ProcessKey::Guid(_)) {
+        if e.process().is_stable() {
             self.events_with_process_guid += 1;
         }
         if let Some(rt) = e.record_time {
@@ -128,6 +134,8 @@ impl HostCoverage {
                 self.image_loads += 1;
                 if l.signature.state != SignatureState::Unknown {
                     self.image_loads_with_signer += 1;
+                } else if let Some(h) = &l.sha1 {
+                    *self.unsigned_hashes.entry(h.to_string()).or_default() += 1;
                 }
             }
             EventKind::FileWrite(w) => match w.how {
@@ -140,8 +148,8 @@ impl HostCoverage {
                 if p.command_line.is_some() {
                     self.process_starts_with_command_line += 1;
                 }
-                if e.provenance.event_code.starts_with("sysmon") {
-                    self.process_starts_sysmon += 1;
+                if p.original_file_name.is_some() {
+                    self.process_starts_with_original_name += 1;
                 }
             }
             EventKind::Network(n) => {
@@ -151,6 +159,9 @@ impl HostCoverage {
                 }
             }
             EventKind::Dns(_) => self.dns += 1,
+            EventKind::Certificate(c) => {
+                self.certificates.insert(c.sha1.to_string());
+            }
         }
     }
 
@@ -167,13 +178,17 @@ impl HostCoverage {
         self.executables_detected += o.executables_detected;
         self.process_starts += o.process_starts;
         self.process_starts_with_command_line += o.process_starts_with_command_line;
-        self.process_starts_sysmon += o.process_starts_sysmon;
+        self.process_starts_with_original_name += o.process_starts_with_original_name;
         self.network += o.network;
         self.network_with_initiated += o.network_with_initiated;
         self.dns += o.dns;
         self.events_with_process_guid += o.events_with_process_guid;
         self.out_of_order += o.out_of_order;
         self.offsets.extend(o.offsets);
+        for (h, n) in o.unsigned_hashes {
+            *self.unsigned_hashes.entry(h).or_default() += n;
+        }
+        self.certificates.extend(o.certificates);
     }
 
     fn total(&self) -> u64 {
@@ -181,6 +196,13 @@ impl HostCoverage {
     }
 
     fn finish(&mut self) {
+        // Loads whose signer arrives in a certificate row count as having one.
+        for (h, n) in std::mem::take(&mut self.unsigned_hashes) {
+            if self.certificates.contains(&h) {
+                self.image_loads_with_signer += n;
+            }
+        }
+        self.certificates.clear();
         if !self.offsets.is_empty() {
             let mid = self.offsets.len() / 2;
             let (_, m, _) = self.offsets.select_nth_unstable(mid);
@@ -223,8 +245,8 @@ impl HostCoverage {
             Verdict::blind("no process starts (Sysmon 1 / Security 4688)")
         } else if self.process_starts_with_command_line == 0 {
             Verdict::blind("process starts carry no command line")
-        } else if self.process_starts_sysmon == 0 {
-            Verdict::partial("only Security 4688: no OriginalFileName (renamed rundll32/regsvr32 are missed) and record-time clocks")
+        } else if self.process_starts_with_original_name == 0 {
+            Verdict::partial("no process start carries OriginalFileName (Security 4688 only?): renamed rundll32/regsvr32 are missed")
         } else if self.process_starts_with_command_line < self.process_starts {
             Verdict::partial(format!(
                 "{:.1}% of process starts carry a command line",
@@ -238,7 +260,7 @@ impl HostCoverage {
         } else if self.network_with_initiated == 0 {
             Verdict::partial("connections do not say who initiated them (Initiated missing)")
         } else if self.events_with_process_guid == 0 {
-            Verdict::partial("no process GUIDs: the loader is matched on pid and image only")
+            Verdict::partial("no stable process identity (GUID, entity id): the loader is matched on pid and image only")
         } else {
             Verdict::evaluable()
         };
@@ -326,6 +348,7 @@ mod tests {
                 dll: WinPath::new("b.dll"),
                 signature: Signature::from_sysmon(signed, None, None),
                 sha256: None,
+                sha1: None,
                 original_file_name: None,
                 user: None,
             }),

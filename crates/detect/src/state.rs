@@ -40,6 +40,8 @@ pub struct HostState {
     pub spawned: HashMap<ProcessKey, Vec<Held<Box<str>>>>,
     /// Initiated connections by process.
     pub nets: HashMap<ProcessKey, Vec<Held<NetworkConnect>>>,
+    /// Signer facts by SHA-1 (MDE certificate rows), kept for the run.
+    pub certs: HashMap<Box<str>, dllhound_model::Signature>,
     /// DNS queries by process.
     pub dns: HashMap<ProcessKey, Vec<Held<DnsQuery>>>,
 }
@@ -56,6 +58,7 @@ impl HostState {
             spawned: HashMap::new(),
             nets: HashMap::new(),
             dns: HashMap::new(),
+            certs: HashMap::new(),
         }
     }
 

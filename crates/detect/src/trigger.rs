@@ -11,6 +11,13 @@ pub struct Trigger {
     pub by_signature: bool,
 }
 
+impl Trigger {
+    /// A placeholder for a load that waits for its signer (nothing holds yet).
+    pub fn is_pending_signer(&self) -> bool {
+        self.classes.is_empty() && !self.by_signature
+    }
+}
+
 /// A load triggers when its module is in a suspicious folder or is not validly signed. A process's
 /// own executable logged as a load (`ImageLoaded == Image`) never triggers: it is not a DLL load.
 pub fn evaluate(load: &ImageLoad, classes: &PathClasses) -> Option<Trigger> {
@@ -38,6 +45,7 @@ mod tests {
             dll: WinPath::new(dll),
             signature: Signature::from_sysmon(Some(signed), Some(status), None),
             sha256: None,
+            sha1: None,
             original_file_name: None,
             user: None,
         }

@@ -328,6 +328,7 @@ mod tests {
             dll: WinPath::new(dll),
             signature: Signature::from_sysmon(Some(signed), Some(status), Some(subject)),
             sha256: sha.map(Into::into),
+            sha1: None,
             original_file_name: None,
             user: None,
         }

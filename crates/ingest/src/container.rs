@@ -1,8 +1,10 @@
 //! Opening an input: sniff its bytes, unpack archives, hand records to the right decoder.
 
+use crate::csv_rows::decode_csv;
 use crate::evtx_file::decode_evtx;
 use crate::formats::FormatChoice;
 use crate::json_lines::decode_text;
+use crate::xml::decode_xml;
 use crate::{IngestError, Input, InputStats};
 use dllhound_model::Event;
 use flate2::read::MultiGzDecoder;
@@ -55,6 +57,8 @@ enum Container {
     Gzip,
     Zip,
     Text,
+    Xml,
+    Csv,
     Unknown,
 }
 
@@ -69,7 +73,9 @@ fn sniff(buf: &[u8]) -> Container {
         let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
         match body.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{' | b'[') => Container::Text,
+            Some(b'<') => Container::Xml,
             None => Container::Text,
+            _ if crate::csv_rows::looks_like_csv(body) => Container::Csv,
             _ => Container::Unknown,
         }
     }
@@ -101,8 +107,15 @@ fn decode_bytes(
         (Container::Evtx, FormatChoice::Auto | FormatChoice::Evtx) => {
             decode_evtx(buf, name, opts.evtx_threads, stats, sink)
         }
-        (Container::Text, FormatChoice::Auto | FormatChoice::SysmonJson) => {
-            decode_text(&buf, name, stats, sink)
+        (
+            Container::Text,
+            FormatChoice::Auto | FormatChoice::SysmonJson | FormatChoice::Ecs | FormatChoice::Mde,
+        ) => decode_text(&buf, name, opts.format.only(), stats, sink),
+        (Container::Xml, FormatChoice::Auto | FormatChoice::SysmonXml) => {
+            decode_xml(&buf, name, stats, sink)
+        }
+        (Container::Csv, FormatChoice::Auto | FormatChoice::Mde) => {
+            decode_csv(&buf, name, opts.format.only(), stats, sink)
         }
         _ => stats.input_errors.push(IngestError::Unrecognised {
             path: name.to_string(),

@@ -39,6 +39,7 @@ pub fn decode_evtx(
                     line: None,
                     record: Some(r.event_record_id),
                     element: None,
+                    only: None,
                 };
                 decode_value(&r.data, &ctx, &mut hint, stats, sink);
             }

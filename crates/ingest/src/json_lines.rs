@@ -14,6 +14,7 @@ const PARALLEL_MIN_BYTES: usize = 4 << 20;
 pub fn decode_text(
     buf: &[u8],
     input: &Arc<str>,
+    only: Option<&'static [&'static str]>,
     stats: &mut InputStats,
     sink: &mut dyn FnMut(Event),
 ) {
@@ -21,10 +22,10 @@ pub fn decode_text(
     stats.bytes += buf.len() as u64;
     let first = buf.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'[') {
-        return decode_array(buf, input, stats, sink);
+        return decode_array(buf, input, only, stats, sink);
     }
     if buf.len() < PARALLEL_MIN_BYTES || rayon::current_num_threads() < 2 {
-        decode_lines(buf, 1, input, stats, sink);
+        decode_lines(buf, 1, input, only, stats, sink);
         return;
     }
     let chunks = split_lines(buf, rayon::current_num_threads() * 4);
@@ -37,9 +38,14 @@ pub fn decode_text(
                 .map_or(buf.len(), |c| c.0);
             let mut events = Vec::new();
             let mut st = InputStats::new(stats.input.clone());
-            decode_lines(&buf[start..end], first_line, input, &mut st, &mut |e| {
-                events.push(e)
-            });
+            decode_lines(
+                &buf[start..end],
+                first_line,
+                input,
+                only,
+                &mut st,
+                &mut |e| events.push(e),
+            );
             (events, st)
         })
         .collect();
@@ -76,6 +82,7 @@ fn decode_lines(
     buf: &[u8],
     first_line: u64,
     input: &Arc<str>,
+    only: Option<&'static [&'static str]>,
     stats: &mut InputStats,
     sink: &mut dyn FnMut(Event),
 ) {
@@ -91,6 +98,7 @@ fn decode_lines(
             line: Some(line_no),
             record: None,
             element: None,
+            only,
         };
         match serde_json::from_slice::<Value>(trimmed) {
             Ok(v) => decode_value(&v, &ctx, &mut hint, stats, sink),
@@ -103,7 +111,13 @@ fn decode_lines(
     }
 }
 
-fn decode_array(buf: &[u8], input: &Arc<str>, stats: &mut InputStats, sink: &mut dyn FnMut(Event)) {
+fn decode_array(
+    buf: &[u8],
+    input: &Arc<str>,
+    only: Option<&'static [&'static str]>,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
     match serde_json::from_slice::<Vec<Value>>(buf) {
         Ok(items) => {
             let mut hint = None;
@@ -113,6 +127,7 @@ fn decode_array(buf: &[u8], input: &Arc<str>, stats: &mut InputStats, sink: &mut
                     line: None,
                     record: None,
                     element: Some(i as u64 + 1),
+                    only,
                 };
                 decode_value(v, &ctx, &mut hint, stats, sink);
             }
@@ -125,7 +140,23 @@ fn decode_array(buf: &[u8], input: &Arc<str>, stats: &mut InputStats, sink: &mut
     }
 }
 
-/// Sniffs and decodes one JSON record, counting it.
+/// The records inside a known envelope: MDE API `{"Results":[…]}`, MDE streaming / Event Hubs
+/// `{"records":[…]}`, Elasticsearch `{"hits":{"hits":[{"_source":…}]}}`.
+fn envelope(v: &Value) -> Option<Box<dyn Iterator<Item = &Value> + '_>> {
+    let o = v.as_object()?;
+    if let Some(Value::Array(items)) = o.get("Results") {
+        return Some(Box::new(items.iter()));
+    }
+    if let Some(Value::Array(items)) = o.get("records") {
+        return Some(Box::new(items.iter()));
+    }
+    if let Some(Value::Array(hits)) = o.get("hits").and_then(|h| h.get("hits")) {
+        return Some(Box::new(hits.iter().filter_map(|h| h.get("_source"))));
+    }
+    None
+}
+
+/// Sniffs and decodes one JSON record (or each record of an envelope), counting it.
 pub fn decode_value(
     v: &Value,
     ctx: &RecordContext,
@@ -139,7 +170,17 @@ pub fn decode_value(
         (None, None, Some(e)) => format!("element {e}"),
         _ => "?".into(),
     };
-    let Some(idx) = registry::sniff(v, *hint) else {
+    if let Some(items) = envelope(v) {
+        for (i, item) in items.enumerate() {
+            let inner = RecordContext {
+                element: Some(i as u64 + 1),
+                ..ctx.clone()
+            };
+            decode_value(item, &inner, hint, stats, sink);
+        }
+        return;
+    }
+    let Some(idx) = registry::sniff(v, *hint, ctx.only) else {
         stats.bad(RecordError {
             input: ctx.input.to_string(),
             at: at(),

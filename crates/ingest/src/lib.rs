@@ -7,7 +7,9 @@
 //!
 //! Two layers:
 //! * **containers** ([`read_input`]): an input's bytes are sniffed — EVTX (`ElfFile\0`), gzip, zip, or
-//!   text (JSON lines, or one JSON array). Archives are opened and each member is sniffed again.
+//!   text: JSON (lines, one array, or an envelope — MDE API `Results`, MDE streaming `records`,
+//!   Elasticsearch `hits.hits[]._source`), Windows event XML, or headed CSV (MDE portal exports).
+//!   Archives are opened and each member is sniffed again.
 //! * **record formats** ([`formats::REGISTRY`]): each JSON record (from a text line, or rendered from an
 //!   EVTX record by the `evtx` crate) is sniffed per record against the registry and decoded by the first
 //!   format that claims it. Adding a format is one file in `formats/` and one line in the registry.
@@ -20,12 +22,14 @@
 //! ```
 
 mod container;
+mod csv_rows;
 mod error;
 mod evtx_file;
 pub mod formats;
 mod json_lines;
 mod source;
 mod stats;
+mod xml;
 
 pub use container::{read_input, ReadOptions};
 pub use error::{IngestError, RecordError};

@@ -80,7 +80,7 @@ fn is_telemetry_name(p: &Path) -> bool {
         .to_ascii_lowercase();
     matches!(
         ext.as_str(),
-        "evtx" | "json" | "jsonl" | "ndjson" | "txt" | "log" | "zip" | "gz"
+        "evtx" | "json" | "jsonl" | "ndjson" | "txt" | "log" | "zip" | "gz" | "xml" | "csv"
     )
 }
 

@@ -18,17 +18,23 @@ const WINLOGBEAT6_3: &str = r##"{"@timestamp":"2019-05-18T20:37:09.000Z","source
 
 const SECURITY_LOGON: &str = r##"{"TimeCreated":"2020-10-22T01:31:10.660Z","Channel":"Security","EventID":4624,"SourceName":"Microsoft-Windows-Security-Auditing","Hostname":"WORKSTATION5"}"##;
 
+const ECS_DEFEND_LIBRARY: &str = r##"{"@timestamp":"2024-03-01T10:15:02.014Z","event":{"category":["library"],"type":["start"],"action":"load"},"host":{"name":"FIN-WS042"},"process":{"entity_id":"NzM0NC0xMzI5","pid":7344,"executable":"C:\\Windows\\System32\\rundll32.exe"},"dll":{"path":"C:\\Users\\alice\\AppData\\Local\\Temp\\msoupd.dll","code_signature":{"exists":true,"trusted":false,"status":"errorExpired","subject_name":"Old Corp"}}}"##;
+
+const MDE_FILE_CREATED: &str = r##"{"Timestamp":"2024-03-01T10:15:01.530Z","DeviceId":"c0ffee","DeviceName":"fin-ws042","ActionType":"FileCreated","FileName":"msoupd.dll","FolderPath":"C:\\Users\\alice\\AppData\\Local\\Temp","SHA256":"AB12","InitiatingProcessFileName":"WINWORD.EXE","InitiatingProcessFolderPath":"c:\\program files\\microsoft office\\root\\office16\\winword.exe","InitiatingProcessId":6120,"InitiatingProcessCreationTime":"2024-03-01T10:14:02.118Z","ReportId":4242}"##;
+
+const SAMPLES: [&str; 8] = [
+    EVTX_JSON_7,
+    OTRF_11,
+    NXLOG_1,
+    SECURITY_4688,
+    WINLOGBEAT6_3,
+    SECURITY_LOGON,
+    ECS_DEFEND_LIBRARY,
+    MDE_FILE_CREATED,
+];
+
 fn lines() -> String {
-    [
-        EVTX_JSON_7,
-        OTRF_11,
-        NXLOG_1,
-        SECURITY_4688,
-        WINLOGBEAT6_3,
-        SECURITY_LOGON,
-    ]
-    .join("\n")
-        + "\n"
+    SAMPLES.join("\n") + "\n"
 }
 
 fn read(path: PathBuf) -> (Vec<Event>, InputStats) {
@@ -64,11 +70,11 @@ fn zip_of(name: &str, bytes: &[u8]) -> Vec<u8> {
 fn check(events: &[Event], stats: &InputStats) {
     assert_eq!(
         (stats.records_ok, stats.records_bad),
-        (6, 0),
+        (8, 0),
         "{:?}",
         stats.record_errors
     );
-    assert_eq!(events.len(), 5);
+    assert_eq!(events.len(), 7);
     for f in REGISTRY {
         assert!(
             stats.formats.contains_key(f.name()),
@@ -134,6 +140,31 @@ fn check(events: &[Event], stats: &InputStats) {
     assert_eq!(n.initiated, Some(true));
     assert_eq!(n.destination_port, Some(443));
     assert_eq!(events[4].provenance.record, Some(4230553));
+
+    let EventKind::ImageLoad(e) = &events[5].kind else {
+        panic!("{:?}", events[5])
+    };
+    assert_eq!(
+        e.process,
+        ProcessKey::Entity("NzM0NC0xMzI5".into()),
+        "ECS entity ids keep their case"
+    );
+    assert_eq!(e.signature.state, SignatureState::Expired);
+    assert_eq!(&*events[5].host, "fin-ws042");
+
+    let EventKind::FileWrite(m) = &events[6].kind else {
+        panic!("{:?}", events[6])
+    };
+    assert_eq!(
+        m.target.original(),
+        r"C:\Users\alice\AppData\Local\Temp\msoupd.dll",
+        "FileName joined to a folder-only FolderPath"
+    );
+    assert!(matches!(&m.process, ProcessKey::Entity(e) if e.starts_with("mde:c0ffee:6120:")));
+    assert_eq!(
+        events[6].provenance.event_code.as_ref(),
+        "mde:DeviceFileEvents"
+    );
 }
 
 #[test]
@@ -156,18 +187,7 @@ fn gzip_zip_and_json_array_give_the_same_events() {
     let (z, zs) = read(tmp("x.zip", &zip_of("inner/x.json", lines().as_bytes())));
     check(&z, &zs);
     assert!(z[0].provenance.file.ends_with("x.zip:inner/x.json"));
-    let array = format!(
-        "[{}]",
-        [
-            EVTX_JSON_7,
-            OTRF_11,
-            NXLOG_1,
-            SECURITY_4688,
-            WINLOGBEAT6_3,
-            SECURITY_LOGON
-        ]
-        .join(",\n")
-    );
+    let array = format!("[{}]", SAMPLES.join(",\n"));
     let (a, as_) = read(tmp("x.array.json", array.as_bytes()));
     check(&a, &as_);
     assert_eq!(kinds(&g), kinds(&plain));

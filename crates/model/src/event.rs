@@ -27,6 +27,7 @@ impl Event {
             EventKind::FileWrite(e) => &e.process,
             EventKind::Network(e) => &e.process,
             EventKind::Dns(e) => &e.process,
+            EventKind::Certificate(_) => &ProcessKey::Unknown,
         }
     }
 
@@ -49,6 +50,9 @@ pub enum EventKind {
     Network(NetworkConnect),
     /// Sysmon 22.
     Dns(DnsQuery),
+    /// Signer facts about a file hash (MDE `DeviceFileCertificateInfo`): joined onto image loads that
+    /// carry no signer of their own.
+    Certificate(CertificateInfo),
 }
 
 impl EventKind {
@@ -59,6 +63,7 @@ impl EventKind {
             EventKind::FileWrite(_) => "file_write",
             EventKind::Network(_) => "network",
             EventKind::Dns(_) => "dns",
+            EventKind::Certificate(_) => "certificate",
         }
     }
 
@@ -97,6 +102,8 @@ pub struct ImageLoad {
     pub dll: WinPath,
     pub signature: Signature,
     pub sha256: Option<Box<str>>,
+    /// SHA-1 of the module, lower case (MDE joins signer data on it).
+    pub sha1: Option<Box<str>>,
     pub original_file_name: Option<Box<str>>,
     pub user: Option<Box<str>>,
 }
@@ -144,6 +151,13 @@ pub struct NetworkConnect {
     pub destination_ip: Option<IpAddr>,
     pub destination_port: Option<u16>,
     pub destination_host: Option<Box<str>>,
+}
+
+/// Signer facts about one file, by SHA-1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateInfo {
+    pub sha1: Box<str>,
+    pub signature: Signature,
 }
 
 /// A DNS query.

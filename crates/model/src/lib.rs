@@ -31,7 +31,8 @@ mod signature;
 mod time;
 
 pub use event::{
-    DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect, ProcessStart,
+    CertificateInfo, DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad,
+    NetworkConnect, ProcessStart,
 };
 pub use path::WinPath;
 pub use process::ProcessKey;

@@ -12,6 +12,9 @@ use std::fmt;
 pub enum ProcessKey {
     /// A GUID-like entity id, lower case, braces stripped.
     Guid(Box<str>),
+    /// An opaque stable identity from a source without GUIDs: Elastic's `process.entity_id`, or MDE's
+    /// `DeviceId:ProcessId:ProcessCreationTime`.
+    Entity(Box<str>),
     /// Process id plus the lower-case image file name.
     Pid { pid: u32, image: Box<str> },
     /// Nothing identifies the process.
@@ -40,6 +43,12 @@ impl ProcessKey {
         }
     }
 
+    /// True for identities that are unique per process for the life of a host (GUIDs, entity ids),
+    /// as opposed to reusable pids.
+    pub fn is_stable(&self) -> bool {
+        matches!(self, ProcessKey::Guid(_) | ProcessKey::Entity(_))
+    }
+
     /// True when the key can be trusted to join two events (anything but `Unknown`).
     pub fn is_known(&self) -> bool {
         !matches!(self, ProcessKey::Unknown)
@@ -50,6 +59,7 @@ impl fmt::Display for ProcessKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ProcessKey::Guid(g) => write!(f, "{{{g}}}"),
+            ProcessKey::Entity(e) => f.write_str(e),
             ProcessKey::Pid { pid, image } => write!(f, "pid:{pid}:{image}"),
             ProcessKey::Unknown => f.write_str("unknown"),
         }

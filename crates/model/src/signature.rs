@@ -63,6 +63,10 @@ impl Signature {
             (_, Some("expired" | "errorexpired")) => SignatureState::Expired,
             (Some("true"), None) => SignatureState::Valid,
             (_, Some(st)) if blank(st) || st == "unavailable" => SignatureState::Unknown,
+            // Elastic: the endpoint could not decide (offline chain building, internal errors).
+            (_, Some(st)) if st.starts_with("errorcode_endpoint") || st == "errorchaining" => {
+                SignatureState::Unknown
+            }
             (_, Some(_)) => SignatureState::Invalid,
             _ => SignatureState::Unknown,
         };

@@ -53,13 +53,10 @@ fn facts(c: &HostCoverage) -> Vec<(&'static str, String)> {
                 c.file_creates, c.file_streams, c.executables_detected
             ),
         ),
+        ("process starts", c.process_starts.to_string()),
         (
-            "process starts (Sysmon 1 of all)",
-            format!(
-                "{} ({})",
-                c.process_starts,
-                pct(c.process_starts_sysmon, c.process_starts)
-            ),
+            "…with OriginalFileName",
+            pct(c.process_starts_with_original_name, c.process_starts),
         ),
         (
             "…with command line",
@@ -69,7 +66,7 @@ fn facts(c: &HostCoverage) -> Vec<(&'static str, String)> {
         ("…with Initiated", pct(c.network_with_initiated, c.network)),
         ("DNS queries", c.dns.to_string()),
         (
-            "events with ProcessGuid",
+            "events with stable process id",
             pct(c.events_with_process_guid, total),
         ),
         ("UtcTime − record time (median)", offset(c)),

@@ -27,5 +27,8 @@ pub fn format_choice(f: InputFormat) -> FormatChoice {
         InputFormat::Auto => FormatChoice::Auto,
         InputFormat::Evtx => FormatChoice::Evtx,
         InputFormat::SysmonJson => FormatChoice::SysmonJson,
+        InputFormat::SysmonXml => FormatChoice::SysmonXml,
+        InputFormat::Ecs => FormatChoice::Ecs,
+        InputFormat::Mde => FormatChoice::Mde,
     }
 }

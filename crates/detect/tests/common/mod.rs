@@ -55,6 +55,7 @@ pub fn load(
             dll: WinPath::new(dll),
             signature: Signature::from_sysmon(Some(signed), Some(status), None),
             sha256: None,
+            sha1: None,
             original_file_name: None,
             user: None,
         }),

@@ -5,8 +5,10 @@
 //! but not something AN0052 uses (a Security logon, a Sysmon registry event). Shapes are sniffed per
 //! record, because real exports mix them.
 
+mod ecs;
 mod evtx_json;
 mod fields;
+mod mde;
 pub(crate) mod registry;
 mod sysmon;
 mod sysmon_flat;
@@ -28,8 +30,10 @@ pub struct RecordContext {
     pub line: Option<u64>,
     /// The record id a container knows (EVTX `EventRecordID`).
     pub record: Option<u64>,
-    /// The 1-based position inside a JSON array document.
+    /// The 1-based position inside a JSON array document or envelope.
     pub element: Option<u64>,
+    /// The record formats `--input-format` allows (`None`: all).
+    pub only: Option<&'static [&'static str]>,
 }
 
 /// One JSON record shape.

@@ -1,10 +1,13 @@
 //! The list of record formats. Adding a format: a file beside this one and a line here.
 
-use super::{evtx_json::EvtxJson, sysmon_flat::SysmonFlat, winlogbeat6::Winlogbeat6, RecordFormat};
+use super::{
+    ecs::Ecs, evtx_json::EvtxJson, mde::Mde, sysmon_flat::SysmonFlat, winlogbeat6::Winlogbeat6,
+    RecordFormat,
+};
 use serde_json::Value;
 
 /// Every record format, in sniffing order (most specific first).
-pub static REGISTRY: &[&dyn RecordFormat] = &[&EvtxJson, &Winlogbeat6, &SysmonFlat];
+pub static REGISTRY: &[&dyn RecordFormat] = &[&EvtxJson, &Winlogbeat6, &Ecs, &Mde, &SysmonFlat];
 
 /// What `--input-format` asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -16,14 +19,34 @@ pub enum FormatChoice {
     Evtx,
     /// JSON lines in any Sysmon shape (evtx-json, winlogbeat6, sysmon-flat).
     SysmonJson,
+    /// Windows event XML (wevtutil, Event Viewer, Splunk XmlWinEventLog).
+    SysmonXml,
+    /// Elastic Common Schema documents (Elastic Defend, Winlogbeat 7+/Agent Sysmon).
+    Ecs,
+    /// Microsoft Defender for Endpoint advanced-hunting rows (JSON or CSV).
+    Mde,
 }
 
-/// The first format whose shape this record has.
-pub fn sniff(record: &Value, hint: Option<usize>) -> Option<usize> {
+impl FormatChoice {
+    /// The record formats this choice allows (`None`: all).
+    pub fn only(self) -> Option<&'static [&'static str]> {
+        match self {
+            FormatChoice::Auto | FormatChoice::Evtx => None,
+            FormatChoice::SysmonJson => Some(&["evtx-json", "winlogbeat6", "sysmon-flat"]),
+            FormatChoice::SysmonXml => Some(&["evtx-json"]),
+            FormatChoice::Ecs => Some(&["ecs"]),
+            FormatChoice::Mde => Some(&["mde"]),
+        }
+    }
+}
+
+/// The first allowed format whose shape this record has.
+pub fn sniff(record: &Value, hint: Option<usize>, only: Option<&[&str]>) -> Option<usize> {
     if let Some(i) = hint {
         if REGISTRY.get(i).is_some_and(|f| f.sniff(record)) {
             return Some(i);
         }
     }
-    REGISTRY.iter().position(|f| f.sniff(record))
+    let allowed = |f: &&dyn RecordFormat| only.is_none_or(|o| o.contains(&f.name()));
+    REGISTRY.iter().position(|f| allowed(f) && f.sniff(record))
 }

@@ -152,16 +152,18 @@ fn process_key(
     )
 }
 
-/// `SHA1=…,MD5=…,SHA256=…,IMPHASH=…` → the SHA-256, lower case.
-fn sha256(d: Fields<'_>, name: &str) -> Option<Box<str>> {
+/// `SHA1=…,MD5=…,SHA256=…,IMPHASH=…` → the value of one algorithm, lower case.
+fn hash(d: Fields<'_>, name: &str, algo: &str) -> Option<Box<str>> {
     let h = d.get(name)?;
-    h.split(',')
-        .find_map(|kv| {
-            kv.trim()
-                .strip_prefix("SHA256=")
-                .or_else(|| kv.trim().strip_prefix("sha256="))
-        })
-        .map(|v| v.to_ascii_lowercase().into())
+    h.split(',').find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        k.eq_ignore_ascii_case(algo)
+            .then(|| v.trim().to_ascii_lowercase().into())
+    })
+}
+
+fn sha256(d: Fields<'_>, name: &str) -> Option<Box<str>> {
+    hash(d, name, "SHA256")
 }
 
 fn process_start(d: Fields<'_>) -> Result<EventKind, String> {
@@ -243,6 +245,7 @@ fn image_load(d: Fields<'_>) -> Result<EventKind, String> {
             d.get("Signature").as_deref(),
         ),
         sha256: sha256(d, "Hashes"),
+        sha1: hash(d, "Hashes", "SHA1"),
         original_file_name: opt(d, "OriginalFileName"),
         user: opt(d, "User"),
     }))

@@ -1,0 +1,346 @@
+//! `ecs`: Elastic Common Schema documents — Elastic Defend, and Winlogbeat 7+ / Elastic Agent's
+//! Sysmon integration.
+//!
+//! Field reference: ECS (elastic.co/guide/en/ecs/current: `dll.*`, `file.*`, `process.*`,
+//! `destination.*`, `network.direction`, `dns.question.name`, `*.code_signature.*`) and the Elastic
+//! Defend event schemas (`logs-endpoint.events.library|file|process|network-*`).
+//!
+//! | ECS (Defend) | meaning here |
+//! |---|---|
+//! | `event.category` `library` + `dll.path`, `dll.code_signature.{exists,trusted,status,subject_name}`, `dll.hash.{sha256,sha1}` | image load |
+//! | `event.category` `file`, `event.type` `creation`/`change` or `event.action` `creation`/`overwrite`/`rename` + `file.path` | file write |
+//! | `event.category` `process`, `event.type` `start` + `process.{entity_id,pid,executable,command_line,pe.original_file_name,parent.*}` | process start |
+//! | `event.category` `network` + `destination.ip`, `network.direction` (`egress`/`outbound` = initiated) | connection |
+//! | `event.category` `network` + `dns.question.name` | DNS query |
+//! | `process.entity_id`, `host.name`, `@timestamp` | identity, host, time |
+//!
+//! Winlogbeat / Agent Sysmon documents (`winlog.event_id`, `winlog.provider_name`,
+//! `winlog.event_data.*`) are decoded through the Sysmon field map; ECS fields the ingest pipeline
+//! moved out of `event_data` (`file.path` for `ImageLoaded`/`TargetFilename`, `process.executable`,
+//! `process.entity_id`, `file.code_signature.*`, `destination.ip`, …) fill the gaps.
+//!
+//! ```json
+//! {"@timestamp":"2024-03-01T10:15:02.014Z","event":{"category":["library"],"type":["start"],"action":"load"},
+//!  "host":{"name":"fin-ws042"},"process":{"entity_id":"NzM0NC0x","pid":7344,"executable":"C:\\Windows\\System32\\rundll32.exe"},
+//!  "dll":{"path":"C:\\Users\\alice\\AppData\\Local\\Temp\\msoupd.dll","code_signature":{"exists":false}}}
+//! ```
+//! Quirks: fields may be nested objects or dotted keys (`"dll.path": …`, as Kibana exports them);
+//! `event.category` is a list or a string; code-signature `status` uses Windows trust vocabulary
+//! (`trusted`, `errorExpired`, `errorUntrustedRoot`, …); `errorCode_endpoint*` and `errorChaining` mean
+//! the endpoint could not decide and map to `unknown`.
+
+use super::fields::{event_id, text};
+use super::sysmon::{self, Header, Log};
+use super::{Fields, RecordContext, RecordFormat};
+use dllhound_model::{
+    DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect, ProcessKey,
+    ProcessStart, Provenance, Signature, SignatureState, Timestamp, WinPath,
+};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+pub struct Ecs;
+
+/// `a.b.c` from nested objects, or from a dotted key at any level.
+fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let o = v.as_object()?;
+    if let Some(x) = o.get(path) {
+        return Some(x);
+    }
+    let (head, rest) = path.split_once('.')?;
+    get(o.get(head)?, rest).or_else(|| {
+        // `{"dll": {"code_signature.exists": …}}` and other partial flattening.
+        let mut parts = path.splitn(3, '.');
+        let (a, b) = (parts.next()?, parts.next()?);
+        let rest = parts.next()?;
+        get(o.get(&format!("{a}.{b}"))?, rest)
+    })
+}
+
+fn s<'a>(v: &'a Value, path: &str) -> Option<Cow<'a, str>> {
+    get(v, path).and_then(text).filter(|t| !t.trim().is_empty())
+}
+
+fn boxed(v: &Value, path: &str) -> Option<Box<str>> {
+    s(v, path).map(|t| t.trim().into())
+}
+
+fn has(v: &Value, path: &str, word: &str) -> bool {
+    match get(v, path) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .any(|x| x.as_str().is_some_and(|x| x.eq_ignore_ascii_case(word))),
+        Some(Value::String(x)) => x.eq_ignore_ascii_case(word),
+        _ => false,
+    }
+}
+
+fn boolean(v: &Value, path: &str) -> Option<bool> {
+    match get(v, path)? {
+        Value::Bool(b) => Some(*b),
+        Value::String(x) => x.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// An ECS `entity_id`: a GUID when it looks like one (Sysmon through Winlogbeat), else opaque.
+fn entity(v: &Value, prefix: &str, image: &WinPath) -> ProcessKey {
+    let id = s(v, &format!("{prefix}.entity_id"));
+    let pid = s(v, &format!("{prefix}.pid")).and_then(|p| p.trim().parse().ok());
+    match id {
+        Some(id) if id.trim_matches(['{', '}']).len() == 36 && id.matches('-').count() == 4 => {
+            ProcessKey::from_parts(Some(&id), pid, Some(image.file_name()))
+        }
+        Some(id) => ProcessKey::Entity(id.trim().into()),
+        None => ProcessKey::from_parts(None, pid, Some(image.file_name())),
+    }
+}
+
+/// ECS code signature → signer state.
+fn signature(v: &Value, prefix: &str) -> Signature {
+    let exists = boolean(v, &format!("{prefix}.exists"));
+    let trusted = boolean(v, &format!("{prefix}.trusted"));
+    let status = s(v, &format!("{prefix}.status")).map(|x| x.to_ascii_lowercase());
+    let state = match (exists, trusted, status.as_deref()) {
+        (Some(false), _, _) => SignatureState::Unsigned,
+        (_, _, Some("trusted" | "valid")) => SignatureState::Valid,
+        (_, _, Some("errorexpired")) => SignatureState::Expired,
+        (_, _, Some(st)) if st.starts_with("errorcode_endpoint") || st == "errorchaining" => {
+            SignatureState::Unknown
+        }
+        (_, _, Some(st)) if st.starts_with("error") => SignatureState::Invalid,
+        (_, Some(true), _) => SignatureState::Valid,
+        (_, Some(false), _) => SignatureState::Invalid,
+        _ => SignatureState::Unknown,
+    };
+    Signature {
+        state,
+        subject: boxed(v, &format!("{prefix}.subject_name")),
+    }
+}
+
+fn process_image(v: &Value) -> WinPath {
+    WinPath::new(s(v, "process.executable").as_deref().unwrap_or(""))
+}
+
+impl RecordFormat for Ecs {
+    fn name(&self) -> &'static str {
+        "ecs"
+    }
+
+    fn describe(&self) -> &'static str {
+        "Elastic Common Schema: Elastic Defend events, Winlogbeat 7+ / Elastic Agent Sysmon documents"
+    }
+
+    fn sniff(&self, record: &Value) -> bool {
+        get(record, "@timestamp").is_some()
+            && (get(record, "winlog.event_id").is_some()
+                || get(record, "event.category").is_some()
+                || get(record, "ecs.version").is_some())
+    }
+
+    fn decode(&self, v: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
+        if get(v, "winlog.event_id").is_some() {
+            return winlog(v, ctx);
+        }
+        let time = s(v, "@timestamp")
+            .ok_or("no @timestamp")
+            .and_then(|t| Timestamp::parse(&t).map_err(|_| "unreadable @timestamp"))?;
+        let host: Arc<str> = match s(v, "host.name").or_else(|| s(v, "host.hostname")) {
+            Some(h) => h.trim().to_lowercase().into(),
+            None => return Err("no host.name".into()),
+        };
+        let image = process_image(v);
+        let process = entity(v, "process", &image);
+        let pid = s(v, "process.pid").and_then(|p| p.trim().parse().ok());
+        let cat = |c: &str| has(v, "event.category", c);
+        let kind = if cat("library") || s(v, "dll.path").is_some() && !cat("process") {
+            let Some(dll) = s(v, "dll.path") else {
+                return Err("library event without dll.path".into());
+            };
+            EventKind::ImageLoad(ImageLoad {
+                process,
+                pid,
+                image,
+                dll: WinPath::new(&dll),
+                signature: signature(v, "dll.code_signature"),
+                sha256: s(v, "dll.hash.sha256").map(|h| h.to_ascii_lowercase().into()),
+                sha1: s(v, "dll.hash.sha1").map(|h| h.to_ascii_lowercase().into()),
+                original_file_name: boxed(v, "dll.pe.original_file_name"),
+                user: boxed(v, "user.name"),
+            })
+        } else if cat("file") {
+            let written = has(v, "event.type", "creation")
+                || has(v, "event.type", "change")
+                || ["creation", "overwrite", "rename", "modification"]
+                    .iter()
+                    .any(|a| has(v, "event.action", a));
+            let Some(path) = s(v, "file.path").filter(|_| written) else {
+                return Ok(None);
+            };
+            EventKind::FileWrite(FileWrite {
+                process,
+                pid,
+                image,
+                target: WinPath::new(&path),
+                how: FileWriteKind::Create,
+                sha256: s(v, "file.hash.sha256").map(|h| h.to_ascii_lowercase().into()),
+            })
+        } else if cat("process") {
+            if !(has(v, "event.type", "start")
+                || has(v, "event.action", "start")
+                || has(v, "event.action", "exec"))
+            {
+                return Ok(None);
+            }
+            let parent_image = s(v, "process.parent.executable").map(|p| WinPath::new(&p));
+            let parent = Some(entity(
+                v,
+                "process.parent",
+                parent_image.as_ref().unwrap_or(&WinPath::new("")),
+            ));
+            EventKind::ProcessStart(ProcessStart {
+                process,
+                pid,
+                image,
+                original_file_name: boxed(v, "process.pe.original_file_name"),
+                command_line: boxed(v, "process.command_line"),
+                parent,
+                parent_image,
+                user: boxed(v, "user.name"),
+            })
+        } else if cat("network") {
+            if let Some(q) = s(v, "dns.question.name") {
+                EventKind::Dns(DnsQuery {
+                    process,
+                    pid,
+                    image,
+                    query: q.trim().into(),
+                    results: None,
+                })
+            } else if let Some(ip) = s(v, "destination.ip") {
+                let dir = s(v, "network.direction").map(|d| d.to_ascii_lowercase());
+                let initiated = match dir.as_deref() {
+                    Some("egress" | "outbound" | "outgoing") => Some(true),
+                    Some("ingress" | "inbound" | "incoming") => Some(false),
+                    _ => None,
+                };
+                EventKind::Network(NetworkConnect {
+                    process,
+                    pid,
+                    image,
+                    initiated,
+                    protocol: boxed(v, "network.transport"),
+                    destination_ip: ip.trim().parse().ok(),
+                    destination_port: s(v, "destination.port").and_then(|p| p.trim().parse().ok()),
+                    destination_host: boxed(v, "destination.domain"),
+                })
+            } else {
+                return Ok(None);
+            }
+        } else {
+            return Ok(None);
+        };
+        let code = s(v, "event.dataset")
+            .map(|d| format!("ecs:{d}"))
+            .unwrap_or_else(|| format!("ecs:{}", kind_name(&kind)));
+        let provenance = Provenance {
+            file: ctx.input.clone(),
+            record: ctx.record,
+            line: ctx.line,
+            event_code: code.into(),
+        };
+        Ok(Some(Event {
+            time,
+            record_time: None,
+            host,
+            kind,
+            provenance,
+        }))
+    }
+}
+
+fn kind_name(k: &EventKind) -> &'static str {
+    k.name()
+}
+
+/// Winlogbeat / Agent Sysmon: `winlog.event_data` with ECS fields filling what the pipeline moved.
+fn winlog(v: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
+    let id = get(v, "winlog.event_id")
+        .and_then(event_id)
+        .ok_or("no readable winlog.event_id")?;
+    let log = Log::classify(
+        s(v, "winlog.provider_name").as_deref(),
+        s(v, "winlog.channel").as_deref(),
+    );
+    if !sysmon::is_relevant(log, id) {
+        return Ok(None);
+    }
+    let mut data: Map<String, Value> = match get(v, "winlog.event_data") {
+        Some(Value::Object(m)) => m.clone(),
+        _ => Map::new(),
+    };
+    let mut fill = |name: &str, value: Option<Cow<'_, str>>| {
+        if !data.contains_key(name) {
+            if let Some(x) = value {
+                data.insert(name.to_string(), Value::String(x.into_owned()));
+            }
+        }
+    };
+    fill("ProcessGuid", s(v, "process.entity_id"));
+    fill("ProcessId", s(v, "process.pid"));
+    fill("Image", s(v, "process.executable"));
+    fill("CommandLine", s(v, "process.command_line"));
+    fill("OriginalFileName", s(v, "process.pe.original_file_name"));
+    fill("ParentProcessGuid", s(v, "process.parent.entity_id"));
+    fill("ParentProcessId", s(v, "process.parent.pid"));
+    fill("ParentImage", s(v, "process.parent.executable"));
+    fill("User", s(v, "user.name"));
+    match id {
+        7 => {
+            fill(
+                "ImageLoaded",
+                s(v, "file.path").or_else(|| s(v, "dll.path")),
+            );
+            let exists = boolean(v, "file.code_signature.exists")
+                .or_else(|| boolean(v, "file.code_signature.signed"));
+            fill("Signed", exists.map(|b| Cow::Owned(b.to_string())));
+            fill("SignatureStatus", s(v, "file.code_signature.status"));
+            fill("Signature", s(v, "file.code_signature.subject_name"));
+            let hashes: Vec<String> = [("SHA1", "file.hash.sha1"), ("SHA256", "file.hash.sha256")]
+                .iter()
+                .filter_map(|(k, p)| s(v, p).map(|h| format!("{k}={h}")))
+                .collect();
+            fill(
+                "Hashes",
+                (!hashes.is_empty()).then(|| Cow::Owned(hashes.join(","))),
+            );
+        }
+        11 | 15 | 29 => fill("TargetFilename", s(v, "file.path")),
+        3 => {
+            fill("DestinationIp", s(v, "destination.ip"));
+            fill("DestinationPort", s(v, "destination.port"));
+            fill("DestinationHostname", s(v, "destination.domain"));
+            fill("Protocol", s(v, "network.transport"));
+            let dir = s(v, "network.direction").map(|d| d.to_ascii_lowercase());
+            let initiated = match dir.as_deref() {
+                Some("egress" | "outbound" | "outgoing") => Some("true"),
+                Some("ingress" | "inbound" | "incoming") => Some("false"),
+                _ => None,
+            };
+            fill("Initiated", initiated.map(Cow::Borrowed));
+        }
+        22 => fill("QueryName", s(v, "dns.question.name")),
+        _ => {}
+    }
+    let header = Header {
+        log,
+        event_id: id,
+        host: s(v, "winlog.computer_name").or_else(|| s(v, "host.name")),
+        record_time: s(v, "@timestamp"),
+        record: get(v, "winlog.record_id").and_then(|r| text(r)?.trim().parse().ok()),
+    };
+    let ev = sysmon::decode(header, Fields(&data), ctx)?;
+    Ok(ev)
+}
