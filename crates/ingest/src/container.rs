@@ -1,9 +1,9 @@
 //! Opening an input: sniff its bytes, unpack archives, hand records to the right decoder.
 
 use crate::csv_rows::decode_csv;
-use crate::evtx_file::decode_evtx;
+use crate::evtx_file::{decode_evtx, decode_evtx_file};
 use crate::formats::FormatChoice;
-use crate::json_lines::decode_text;
+use crate::json_lines::{decode_lines_stream, decode_text};
 use crate::xml::decode_xml;
 use crate::{IngestError, Input, InputStats};
 use dllhound_model::Event;
@@ -31,24 +31,106 @@ impl Default for ReadOptions {
     }
 }
 
-/// Reads one input to the end, sending each decoded event to `sink` in input order.
+/// Bytes read before deciding what an input is.
+const HEAD: usize = 64 << 10;
+
+/// Reads one input to the end, sending each decoded event to `sink` in input order. Plain files,
+/// stdin and gzip streams are read in blocks (JSON lines and CSV never sit in memory whole); EVTX, zip,
+/// XML and single JSON documents are read into memory first because their readers need it.
 pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)) -> InputStats {
     let name = input.name();
     let mut stats = InputStats::new(name.clone());
-    let buf = match input {
+    let name: Arc<str> = name.into();
+    match input {
         Input::Stdin => {
-            let mut b = Vec::new();
-            std::io::stdin().lock().read_to_end(&mut b).map(|_| b)
+            let stdin = std::io::stdin();
+            let mut lock = stdin.lock();
+            decode_reader(&mut lock, &name, opts, 0, &mut stats, sink);
         }
-        Input::Path(p) => std::fs::read(p),
-    };
-    match buf {
-        Ok(buf) => decode_bytes(buf, &name.into(), opts, 0, &mut stats, sink),
-        Err(source) => stats
-            .input_errors
-            .push(IngestError::Io { path: name, source }),
+        Input::Path(p) => match std::fs::File::open(p) {
+            Ok(mut f) => {
+                if is_evtx_file(&mut f)
+                    && matches!(opts.format, FormatChoice::Auto | FormatChoice::Evtx)
+                {
+                    // The evtx crate reads chunk by chunk from the file itself: no copy of the log.
+                    decode_evtx_file(p, &name, opts.evtx_threads, &mut stats, sink)
+                } else {
+                    decode_reader(&mut f, &name, opts, 0, &mut stats, sink)
+                }
+            }
+            Err(source) => stats.input_errors.push(IngestError::Io {
+                path: name.to_string(),
+                source,
+            }),
+        },
     }
     stats
+}
+
+/// True when the file starts with the EVTX magic; the position is rewound either way.
+fn is_evtx_file(f: &mut std::fs::File) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let mut magic = [0u8; 8];
+    let ok = f.read_exact(&mut magic).is_ok() && &magic == b"ElfFile\0";
+    f.seek(SeekFrom::Start(0)).is_ok() && ok
+}
+
+/// Reads up to `n` bytes (fewer only at end of input).
+fn read_head(r: &mut dyn Read, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(n);
+    r.take(n as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+fn decode_reader(
+    r: &mut dyn Read,
+    name: &Arc<str>,
+    opts: &ReadOptions,
+    depth: u32,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
+    let io_err = |stats: &mut InputStats, source| {
+        stats.input_errors.push(IngestError::Io {
+            path: name.to_string(),
+            source,
+        })
+    };
+    let head = match read_head(r, HEAD) {
+        Ok(h) => h,
+        Err(e) => return io_err(stats, e),
+    };
+    let kind = sniff(&head);
+    let first = head
+        .iter()
+        .find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF)
+        .copied();
+    match (&kind, opts.format) {
+        (Container::Gzip, _) if depth < MAX_ARCHIVE_DEPTH => {
+            let mut gz = MultiGzDecoder::new(Cursor::new(head).chain(r));
+            decode_reader(&mut gz, name, opts, depth + 1, stats, sink)
+        }
+        (
+            Container::Text,
+            FormatChoice::Auto | FormatChoice::SysmonJson | FormatChoice::Ecs | FormatChoice::Mde,
+        ) if first != Some(b'[') => {
+            let mut rest = Cursor::new(head).chain(r);
+            if let Err(e) = decode_lines_stream(&mut rest, name, opts.format.only(), stats, sink) {
+                io_err(stats, e)
+            }
+        }
+        (Container::Csv, FormatChoice::Auto | FormatChoice::Mde) => {
+            let mut rest = Cursor::new(head).chain(r);
+            decode_csv(&mut rest, name, opts.format.only(), stats, sink)
+        }
+        _ => {
+            let mut buf = head;
+            if let Err(e) = r.read_to_end(&mut buf) {
+                return io_err(stats, e);
+            }
+            decode_bytes(buf, name, opts, depth, stats, sink)
+        }
+    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -115,7 +197,7 @@ fn decode_bytes(
             decode_xml(&buf, name, stats, sink)
         }
         (Container::Csv, FormatChoice::Auto | FormatChoice::Mde) => {
-            decode_csv(&buf, name, opts.format.only(), stats, sink)
+            decode_csv(&mut Cursor::new(buf), name, opts.format.only(), stats, sink)
         }
         _ => stats.input_errors.push(IngestError::Unrecognised {
             path: name.to_string(),
@@ -157,16 +239,7 @@ fn decode_zip(
             continue;
         }
         let member_name: Arc<str> = format!("{name}:{}", member.name()).into();
-        let mut out = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0).min(1 << 30));
-        if let Err(e) = member.read_to_end(&mut out) {
-            stats.input_errors.push(IngestError::Archive {
-                path: member_name.to_string(),
-                reason: e.to_string(),
-            });
-            continue;
-        }
-        drop(member);
-        decode_bytes(out, &member_name, opts, depth + 1, stats, sink);
+        decode_reader(&mut member, &member_name, opts, depth + 1, stats, sink);
     }
 }
 

@@ -10,17 +10,18 @@ use std::sync::Arc;
 
 /// Decodes every row of a headed CSV document.
 pub fn decode_csv(
-    buf: &[u8],
+    reader: &mut dyn std::io::Read,
     input: &Arc<str>,
     only: Option<&'static [&'static str]>,
     stats: &mut InputStats,
     sink: &mut dyn FnMut(Event),
 ) {
-    stats.bytes += buf.len() as u64;
-    let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(buf);
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
     let headers: Vec<String> = match rdr.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+        Ok(h) => h
+            .iter()
+            .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
+            .collect(),
         Err(e) => {
             stats.bad(RecordError {
                 input: input.to_string(),
@@ -31,9 +32,11 @@ pub fn decode_csv(
         }
     };
     let mut hint = None;
+    let mut last_byte = 0u64;
     for row in rdr.records() {
         match row {
             Ok(r) => {
+                last_byte = r.position().map_or(last_byte, |p| p.byte());
                 let line = r.position().map(|p| p.line());
                 let obj: Map<String, Value> = headers
                     .iter()
@@ -62,6 +65,7 @@ pub fn decode_csv(
             }
         }
     }
+    stats.bytes += last_byte;
 }
 
 /// A first line that looks like a CSV header: printable, with commas, not JSON or XML.

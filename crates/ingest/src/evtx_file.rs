@@ -7,6 +7,24 @@ use dllhound_model::Event;
 use evtx::{EvtxParser, ParserSettings};
 use std::sync::Arc;
 
+/// Decodes an EVTX file, letting the `evtx` crate read it chunk by chunk.
+pub fn decode_evtx_file(
+    path: &std::path::Path,
+    input: &Arc<str>,
+    threads: usize,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
+    stats.bytes += std::fs::metadata(path).map_or(0, |m| m.len());
+    match EvtxParser::from_path(path) {
+        Ok(p) => decode_parser(p, input, threads, stats, sink),
+        Err(e) => stats.input_errors.push(IngestError::Evtx {
+            path: input.to_string(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
 /// Decodes an EVTX image held in memory. `threads` is the `evtx` crate's chunk parallelism.
 pub fn decode_evtx(
     buf: Vec<u8>,
@@ -26,14 +44,41 @@ pub fn decode_evtx(
             return;
         }
     };
+    decode_parser(parser, input, threads, stats, sink)
+}
+
+fn decode_parser<T: std::io::Read + std::io::Seek>(
+    parser: EvtxParser<T>,
+    input: &Arc<str>,
+    threads: usize,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
     let settings = ParserSettings::default().num_threads(threads).indent(false);
     let mut parser = parser.with_configuration(settings);
     let mut hint = None;
     let mut last_id = 0u64;
-    for rec in parser.records_json_value() {
+    for rec in parser.records_json() {
         match rec {
             Ok(r) => {
                 last_id = r.event_record_id;
+                // The crate renders each record to JSON text; read the id from the bytes first.
+                if crate::fast::irrelevant_by_event_id(r.data.as_bytes()) {
+                    stats.records_ok += 1;
+                    stats.skipped_by_event_id += 1;
+                    continue;
+                }
+                let data = match serde_json::from_str::<crate::fast::Pruned>(&r.data) {
+                    Ok(crate::fast::Pruned(v)) => v,
+                    Err(e) => {
+                        stats.bad(RecordError {
+                            input: input.to_string(),
+                            at: format!("record {}", r.event_record_id),
+                            reason: format!("unreadable rendered record: {e}"),
+                        });
+                        continue;
+                    }
+                };
                 let ctx = RecordContext {
                     input: input.clone(),
                     line: None,
@@ -41,7 +86,7 @@ pub fn decode_evtx(
                     element: None,
                     only: None,
                 };
-                decode_value(&r.data, &ctx, &mut hint, stats, sink);
+                decode_value(&data, &ctx, &mut hint, stats, sink);
             }
             Err(e) => stats.bad(RecordError {
                 input: input.to_string(),

@@ -5,6 +5,7 @@ use crate::{InputStats, RecordError};
 use dllhound_model::Event;
 use rayon::prelude::*;
 use serde_json::Value;
+use std::io::Read;
 use std::sync::Arc;
 
 /// Below this size a buffer is decoded on the calling thread.
@@ -55,6 +56,106 @@ pub fn decode_text(
     }
 }
 
+/// Bytes read per block when streaming JSON lines.
+const BLOCK: usize = 4 << 20;
+/// A line longer than this is reported and skipped rather than buffered.
+pub const MAX_LINE: usize = 64 << 20;
+
+/// Reads JSON lines from `r` block by block: each round reads up to two blocks per worker, cut at the
+/// last newline, decodes them in parallel and hands the events on in input order. Memory stays at a
+/// few blocks whatever the input size.
+pub fn decode_lines_stream(
+    r: &mut dyn Read,
+    input: &Arc<str>,
+    only: Option<&'static [&'static str]>,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) -> std::io::Result<()> {
+    let workers = rayon::current_num_threads().max(1);
+    let mut carry: Vec<u8> = Vec::new();
+    let mut line = 1u64;
+    let mut eof = false;
+    let mut first = true;
+    while !eof {
+        let mut blocks: Vec<(Vec<u8>, u64)> = Vec::new();
+        while blocks.len() < workers * 2 && !eof {
+            let mut buf = std::mem::take(&mut carry);
+            let before = buf.len();
+            let want = BLOCK.saturating_sub(before).max(1 << 16);
+            let got = (&mut *r).take(want as u64).read_to_end(&mut buf)?;
+            eof = got < want;
+            stats.bytes += got as u64;
+            if first {
+                first = false;
+                if buf.starts_with(b"\xEF\xBB\xBF") {
+                    buf.drain(..3);
+                }
+            }
+            if !eof {
+                match memchr::memrchr(b'\n', &buf) {
+                    Some(nl) => carry = buf.split_off(nl + 1),
+                    None if buf.len() <= MAX_LINE => {
+                        carry = buf; // a line longer than a block: keep reading it
+                        continue;
+                    }
+                    None => {
+                        stats.bad(RecordError {
+                            input: input.to_string(),
+                            at: format!("line {line}"),
+                            reason: format!("line longer than {} MiB: skipped", MAX_LINE >> 20),
+                        });
+                        skip_to_newline(r, &mut carry)?;
+                        line += 1;
+                        continue;
+                    }
+                }
+            }
+            let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+            blocks.push((buf, line));
+            line += lines;
+        }
+        if blocks.len() == 1 || workers == 1 {
+            for (b, first_line) in &blocks {
+                decode_lines(b, *first_line, input, only, stats, sink);
+            }
+            continue;
+        }
+        let results: Vec<(Vec<Event>, InputStats)> = blocks
+            .par_iter()
+            .map(|(b, first_line)| {
+                let mut events = Vec::new();
+                let mut st = InputStats::new(stats.input.clone());
+                decode_lines(b, *first_line, input, only, &mut st, &mut |e| {
+                    events.push(e)
+                });
+                (events, st)
+            })
+            .collect();
+        for (events, mut st) in results {
+            events.into_iter().for_each(&mut *sink);
+            st.bytes = 0; // counted as read above
+            stats.absorb(st);
+        }
+    }
+    Ok(())
+}
+
+/// Discards input up to and including the next newline; what follows it goes to `carry`.
+fn skip_to_newline(r: &mut dyn Read, carry: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            carry.clear();
+            return Ok(());
+        }
+        if let Some(nl) = memchr::memchr(b'\n', &buf[..n]) {
+            *carry = buf[nl + 1..n].to_vec();
+            return Ok(());
+        }
+    }
+}
+
 /// Splits `buf` into about `n` pieces at line starts: (byte offset, 1-based line number).
 fn split_lines(buf: &[u8], n: usize) -> Vec<(usize, u64)> {
     let step = (buf.len() / n.max(1)).max(1);
@@ -87,10 +188,29 @@ fn decode_lines(
     sink: &mut dyn FnMut(Event),
 ) {
     let mut hint = None;
-    for (i, line) in buf.split(|&b| b == b'\n').enumerate() {
+    let mut start = 0usize;
+    let ends = memchr::memchr_iter(b'\n', buf).chain(std::iter::once(buf.len()));
+    for (i, end) in ends.enumerate() {
+        let line = &buf[start..end];
+        start = end + 1;
         let line_no = first_line + i as u64;
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
+            continue;
+        }
+        if crate::fast::irrelevant_by_event_id(trimmed) {
+            // Validate only: the record is counted exactly, but nothing is built.
+            match serde_json::from_slice::<serde::de::IgnoredAny>(trimmed) {
+                Ok(_) => {
+                    stats.records_ok += 1;
+                    stats.skipped_by_event_id += 1;
+                }
+                Err(e) => stats.bad(RecordError {
+                    input: input.to_string(),
+                    at: format!("line {line_no}"),
+                    reason: format!("invalid JSON: {e}"),
+                }),
+            }
             continue;
         }
         let ctx = RecordContext {
@@ -100,8 +220,8 @@ fn decode_lines(
             element: None,
             only,
         };
-        match serde_json::from_slice::<Value>(trimmed) {
-            Ok(v) => decode_value(&v, &ctx, &mut hint, stats, sink),
+        match serde_json::from_slice::<crate::fast::Pruned>(trimmed) {
+            Ok(crate::fast::Pruned(v)) => decode_value(&v, &ctx, &mut hint, stats, sink),
             Err(e) => stats.bad(RecordError {
                 input: input.to_string(),
                 at: format!("line {line_no}"),

@@ -25,6 +25,7 @@ mod container;
 mod csv_rows;
 mod error;
 mod evtx_file;
+mod fast;
 pub mod formats;
 mod json_lines;
 mod source;

@@ -17,6 +17,8 @@ pub struct InputStats {
     pub records_bad: u64,
     /// Events produced, by kind name.
     pub events: BTreeMap<&'static str, u64>,
+    /// Records read and counted ok without decoding, because their event id is one no decoder uses.
+    pub skipped_by_event_id: u64,
     /// Records decoded per format name (`evtx`, `sysmon-flat`, …).
     pub formats: BTreeMap<&'static str, u64>,
     /// Bad records per reason class (the reason without its detail).
@@ -51,6 +53,7 @@ impl InputStats {
     pub fn absorb(&mut self, other: InputStats) {
         self.records_ok += other.records_ok;
         self.records_bad += other.records_bad;
+        self.skipped_by_event_id += other.skipped_by_event_id;
         self.bytes += other.bytes;
         for (k, v) in other.events {
             *self.events.entry(k).or_default() += v;

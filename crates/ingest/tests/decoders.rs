@@ -232,3 +232,28 @@ fn unreadable_and_unrecognised_inputs_are_input_errors() {
     let (_, fake_evtx) = read(tmp("f.evtx", b"ElfFile\0garbage"));
     assert!(!fake_evtx.is_clean());
 }
+
+#[test]
+fn long_inputs_are_read_in_blocks_without_losing_or_splitting_lines() {
+    // ~14 MB: several 4 MiB blocks, read by two workers, with a bad line in the middle.
+    let n = 40_000usize;
+    let mut text = String::with_capacity(n * 360);
+    for i in 0..n {
+        if i == 25_000 {
+            text.push_str("{\"EventID\": 11, broken\n");
+        }
+        text.push_str(OTRF_11);
+        text.push('\n');
+    }
+    let p = tmp("long.jsonl", text.as_bytes());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let (events, stats) = pool.install(|| read(p));
+    assert_eq!((stats.records_ok, stats.records_bad), (n as u64, 1));
+    assert_eq!(events.len(), n);
+    assert_eq!(stats.record_errors[0].at, "line 25001");
+    assert_eq!(events.last().unwrap().provenance.line, Some(n as u64 + 1));
+    assert_eq!(stats.bytes, text.len() as u64);
+}
