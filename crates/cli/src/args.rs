@@ -28,6 +28,55 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Report, per host, whether the telemetry can show each part of AN0052.
     Coverage(CoverageArgs),
+    /// Write synthetic fleet telemetry (Sysmon JSON lines) with planted AN0052 chains.
+    Simulate(SimulateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Hosts in the fleet.
+    #[arg(long, default_value_t = 10)]
+    pub hosts: u32,
+    /// Background records to write (ignored with --size).
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u64,
+    /// Approximate output size instead of --events (e.g. 500MB, 10GB).
+    #[arg(long, value_parser = parse_size)]
+    pub size: Option<u64>,
+    /// Attack chains to plant (branches rotate: fresh write, rundll32, outbound network).
+    #[arg(long, default_value_t = 9)]
+    pub attacks: u32,
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 52)]
+    pub seed: u64,
+    /// Length of the recording (e.g. 8h, 1d).
+    #[arg(long, default_value = "8h", value_parser = parse_duration)]
+    pub span: Duration,
+    /// Where to write the telemetry (default: stdout).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Where to write the ground truth (JSON lines, one planted chain each).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim().to_ascii_uppercase();
+    let (num, mult) = [
+        ("GB", 1u64 << 30),
+        ("G", 1 << 30),
+        ("MB", 1 << 20),
+        ("M", 1 << 20),
+        ("KB", 1 << 10),
+        ("K", 1 << 10),
+        ("B", 1),
+    ]
+    .iter()
+    .find_map(|(suf, m)| t.strip_suffix(suf).map(|n| (n.trim().to_string(), *m)))
+    .unwrap_or((t.clone(), 1));
+    num.parse::<f64>()
+        .map(|n| (n * mult as f64) as u64)
+        .map_err(|_| format!("{s:?} is not a size (try 500MB, 10GB)"))
 }
 
 #[derive(Debug, Subcommand)]

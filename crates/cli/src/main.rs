@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         args::Command::Tuning(args::TuningCommand::Show) => cmd::tuning::show(),
         args::Command::Baseline(args::BaselineCommand::Learn(a)) => cmd::baseline::learn(a),
         args::Command::Coverage(a) => cmd::coverage::run(a),
+        args::Command::Simulate(a) => cmd::simulate::run(a),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,7 @@ pub mod baseline;
 pub mod classify;
 pub mod coverage;
 pub mod scan;
+pub mod simulate;
 pub mod tuning;
 
 use crate::args::InputFormat;
