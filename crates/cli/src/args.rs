@@ -211,6 +211,14 @@ pub struct ScanArgs {
     /// Also list suppressed triggers, each with the allowlist entry or baseline row responsible.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Correlate while reading, in bounded memory, instead of ordering each host's events first.
+    /// Exact within --lateness; inputs of one host should then come in time order. Chosen
+    /// automatically when the inputs are larger than --sort-limit.
+    #[arg(long)]
+    pub streaming: bool,
+    /// Inputs larger than this in total are scanned in streaming mode (e.g. 2GB).
+    #[arg(long, default_value = "2GB", value_parser = parse_size)]
+    pub sort_limit: u64,
     /// How many located decode errors to print per input.
     #[arg(long, default_value_t = 5)]
     pub max_errors_shown: usize,

@@ -48,5 +48,5 @@ pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::Config;
 pub use correlate::{Correlator, Outcome, Stats};
 pub use netclass::DestinationClass;
-pub use pipeline::{coverage, learn_baseline, scan, ScanOutput};
+pub use pipeline::{coverage, learn_baseline, scan, scan_streaming, ScanOutput};
 pub use score::Severity;

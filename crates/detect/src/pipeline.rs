@@ -50,20 +50,7 @@ pub fn scan(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> ScanOutput {
             c.finish()
         })
         .collect();
-    let mut outcome = Outcome::default();
-    for o in outcomes {
-        outcome.alerts.extend(o.alerts);
-        outcome.signals.extend(o.signals);
-        outcome.suppressed.extend(o.suppressed);
-        add_stats(&mut outcome.stats, o.stats);
-    }
-    for v in [
-        &mut outcome.alerts,
-        &mut outcome.signals,
-        &mut outcome.suppressed,
-    ] {
-        v.sort_by(|x, y| (x.time, &x.host, &x.id).cmp(&(y.time, &y.host, &y.id)));
-    }
+    let outcome = merge_outcomes(outcomes);
     ScanOutput {
         inputs: stats,
         outcome,
@@ -140,4 +127,62 @@ pub fn coverage(inputs: &[Input], opts: &ReadOptions) -> (Vec<InputStats>, Vec<H
         stats.push(st);
     }
     (stats, all.finish())
+}
+
+/// Events handed to the correlators at a time in [`scan_streaming`].
+const STREAM_BATCH: usize = 1 << 13;
+
+/// The bounded-memory pipeline: inputs are read one after another (each in parallel blocks) and
+/// their events go straight to host-sharded correlators, in arrival order. Memory follows the
+/// events inside the window, not the input; the price is that order independence holds within
+/// [`Config::lateness_ms`] only, so inputs of one host should be given in time order (as exports and
+/// rotated logs are).
+pub fn scan_streaming(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> ScanOutput {
+    let shards = rayon::current_num_threads().max(1);
+    let mut correlators: Vec<Correlator> = (0..shards).map(|_| Correlator::new(cfg.clone())).collect();
+    let mut batch: Vec<Event> = Vec::with_capacity(STREAM_BATCH);
+    let mut stats = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let st = read_input(input, opts, &mut |e| {
+            batch.push(e);
+            if batch.len() >= STREAM_BATCH {
+                route(&mut batch, &mut correlators);
+            }
+        });
+        stats.push(st);
+    }
+    route(&mut batch, &mut correlators);
+    let outcomes: Vec<Outcome> = correlators.into_par_iter().map(Correlator::finish).collect();
+    ScanOutput { inputs: stats, outcome: merge_outcomes(outcomes) }
+}
+
+/// Which correlator owns a host (the same key would partition a Kafka topic).
+fn shard_of(host: &str, shards: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    host.hash(&mut h);
+    (h.finish() % shards as u64) as usize
+}
+
+fn route(batch: &mut Vec<Event>, correlators: &mut [Correlator]) {
+    let n = correlators.len();
+    let mut parts: Vec<Vec<Event>> = (0..n).map(|_| Vec::with_capacity(batch.len() / n + 1)).collect();
+    for e in batch.drain(..) {
+        parts[shard_of(&e.host, n)].push(e);
+    }
+    correlators.par_iter_mut().zip(parts).for_each(|(c, part)| part.into_iter().for_each(|e| c.push(e)));
+}
+
+fn merge_outcomes(outcomes: Vec<Outcome>) -> Outcome {
+    let mut outcome = Outcome::default();
+    for o in outcomes {
+        outcome.alerts.extend(o.alerts);
+        outcome.signals.extend(o.signals);
+        outcome.suppressed.extend(o.suppressed);
+        add_stats(&mut outcome.stats, o.stats);
+    }
+    for v in [&mut outcome.alerts, &mut outcome.signals, &mut outcome.suppressed] {
+        v.sort_by(|x, y| (x.time, &x.host, &x.id).cmp(&(y.time, &y.host, &y.id)));
+    }
+    outcome
 }

@@ -1,6 +1,6 @@
 //! A simulated fleet: `scan` must find every planted chain, with its branch, and nothing else.
 
-use dllhound_detect::{scan, Config};
+use dllhound_detect::{scan, scan_streaming, Config};
 use dllhound_ingest::{Input, ReadOptions};
 use dllhound_simulate::{generate, SimConfig};
 use std::collections::BTreeSet;
@@ -26,7 +26,7 @@ fn scan_finds_every_planted_chain_and_nothing_else() {
         .unwrap();
     let out = pool.install(|| {
         scan(
-            &[Input::Path(path)],
+            &[Input::Path(path.clone())],
             &ReadOptions::default(),
             &Config::default(),
         )
@@ -61,6 +61,12 @@ fn scan_finds_every_planted_chain_and_nothing_else() {
             .unwrap_or(0)
             > 100
     );
+
+    // The bounded-memory path gives the same alerts, ids included.
+    let streamed = pool.install(|| scan_streaming(&[Input::Path(path.clone())], &ReadOptions::default(), &Config::default()));
+    let ids = |v: &[dllhound_detect::Alert]| v.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&streamed.outcome.alerts), ids(&out.outcome.alerts));
+    assert_eq!(streamed.outcome.stats.late_events, 0);
 }
 
 #[test]

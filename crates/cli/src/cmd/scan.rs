@@ -27,7 +27,19 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         format: super::format_choice(a.input_format),
         evtx_threads: if inputs.len() > 1 { 1 } else { threads },
     };
-    let out = pool.install(|| dllhound_detect::scan(&inputs, &opts, &cfg));
+    let total: u64 = inputs
+        .iter()
+        .map(|i| match i {
+            dllhound_ingest::Input::Path(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            dllhound_ingest::Input::Stdin => 0,
+        })
+        .sum();
+    let streaming = a.streaming || total > a.sort_limit;
+    let out = if streaming {
+        pool.install(|| dllhound_detect::scan_streaming(&inputs, &opts, &cfg))
+    } else {
+        pool.install(|| dllhound_detect::scan(&inputs, &opts, &cfg))
+    };
     let o = out.outcome;
     let listed: Vec<&Alert> = o
         .alerts
