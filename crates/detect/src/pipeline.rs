@@ -139,7 +139,8 @@ const STREAM_BATCH: usize = 1 << 13;
 /// rotated logs are).
 pub fn scan_streaming(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> ScanOutput {
     let shards = rayon::current_num_threads().max(1);
-    let mut correlators: Vec<Correlator> = (0..shards).map(|_| Correlator::new(cfg.clone())).collect();
+    let mut correlators: Vec<Correlator> =
+        (0..shards).map(|_| Correlator::new(cfg.clone())).collect();
     let mut batch: Vec<Event> = Vec::with_capacity(STREAM_BATCH);
     let mut stats = Vec::with_capacity(inputs.len());
     for input in inputs {
@@ -152,8 +153,14 @@ pub fn scan_streaming(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> Sca
         stats.push(st);
     }
     route(&mut batch, &mut correlators);
-    let outcomes: Vec<Outcome> = correlators.into_par_iter().map(Correlator::finish).collect();
-    ScanOutput { inputs: stats, outcome: merge_outcomes(outcomes) }
+    let outcomes: Vec<Outcome> = correlators
+        .into_par_iter()
+        .map(Correlator::finish)
+        .collect();
+    ScanOutput {
+        inputs: stats,
+        outcome: merge_outcomes(outcomes),
+    }
 }
 
 /// Which correlator owns a host (the same key would partition a Kafka topic).
@@ -166,11 +173,16 @@ fn shard_of(host: &str, shards: usize) -> usize {
 
 fn route(batch: &mut Vec<Event>, correlators: &mut [Correlator]) {
     let n = correlators.len();
-    let mut parts: Vec<Vec<Event>> = (0..n).map(|_| Vec::with_capacity(batch.len() / n + 1)).collect();
+    let mut parts: Vec<Vec<Event>> = (0..n)
+        .map(|_| Vec::with_capacity(batch.len() / n + 1))
+        .collect();
     for e in batch.drain(..) {
         parts[shard_of(&e.host, n)].push(e);
     }
-    correlators.par_iter_mut().zip(parts).for_each(|(c, part)| part.into_iter().for_each(|e| c.push(e)));
+    correlators
+        .par_iter_mut()
+        .zip(parts)
+        .for_each(|(c, part)| part.into_iter().for_each(|e| c.push(e)));
 }
 
 fn merge_outcomes(outcomes: Vec<Outcome>) -> Outcome {
@@ -181,7 +193,11 @@ fn merge_outcomes(outcomes: Vec<Outcome>) -> Outcome {
         outcome.suppressed.extend(o.suppressed);
         add_stats(&mut outcome.stats, o.stats);
     }
-    for v in [&mut outcome.alerts, &mut outcome.signals, &mut outcome.suppressed] {
+    for v in [
+        &mut outcome.alerts,
+        &mut outcome.signals,
+        &mut outcome.suppressed,
+    ] {
         v.sort_by(|x, y| (x.time, &x.host, &x.id).cmp(&(y.time, &y.host, &y.id)));
     }
     outcome

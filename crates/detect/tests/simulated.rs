@@ -63,7 +63,13 @@ fn scan_finds_every_planted_chain_and_nothing_else() {
     );
 
     // The bounded-memory path gives the same alerts, ids included.
-    let streamed = pool.install(|| scan_streaming(&[Input::Path(path.clone())], &ReadOptions::default(), &Config::default()));
+    let streamed = pool.install(|| {
+        scan_streaming(
+            &[Input::Path(path.clone())],
+            &ReadOptions::default(),
+            &Config::default(),
+        )
+    });
     let ids = |v: &[dllhound_detect::Alert]| v.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&streamed.outcome.alerts), ids(&out.outcome.alerts));
     assert_eq!(streamed.outcome.stats.late_events, 0);
