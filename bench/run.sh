@@ -45,8 +45,8 @@ done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 declare -A med
-for k in "${!samples[@]}"; do med[$k]=$(echo "${samples[$k]}" | median); done
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
+for k in "${!samples[@]}"; do med[$k]=$(printf "%.3f" "$(echo "${samples[$k]}" | median)"); done
+ratio() { printf "%.2f" "$(echo "$1 / $2" | bc -l)"; }
 
 rss() { /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1; }
 sim_rss=$(rss "$bin" scan --streaming -q -o /dev/null "$work/sim.jsonl")
@@ -54,12 +54,12 @@ big=""
 if [ "${BIG:-0}" = 1 ]; then
   [ -f "$work/sim10g.jsonl" ] || "$bin" simulate --hosts 10000 --size 10GB --attacks 300 -o "$work/sim10g.jsonl" 2>/dev/null
   big_rss=$(rss "$bin" scan -q -o /dev/null "$work/sim10g.jsonl")
-  big_s=$(t "$bin" scan -q -o /dev/null "$work/sim10g.jsonl")
+  big_s=$(printf "%.1f" "$(t "$bin" scan -q -o /dev/null "$work/sim10g.jsonl")")
   big="| 10 GB simulated, 10,000 hosts (auto streaming, 2 threads) | ${big_s} s | — | — | peak RSS $((big_rss / 1024)) MB (target ≤ 200 MB) |"
 fi
 
 records_evtx=24399; records_json=59707
-rate() { echo "scale=0; $1 / $2" | bc -l; }
+rate() { printf "%.0f" "$(echo "$1 / $2" | bc -l)"; }
 {
   echo
   echo "## $(date -u +%Y-%m-%d) — commit $(git rev-parse --short HEAD), $(nproc) cores, $(uname -m)"

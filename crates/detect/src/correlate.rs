@@ -172,8 +172,10 @@ impl Correlator {
                     prov,
                 });
             }
-            EventKind::Network(n) => {
+            EventKind::Network(mut n) => {
                 if n.initiated == Some(true) && n.process.is_known() {
+                    // Held per process: the image is the loader's and is not needed again.
+                    n.image = dllhound_model::WinPath::new("");
                     st.nets.entry(n.process.clone()).or_default().push(Held {
                         time: t,
                         ev: n,
@@ -184,8 +186,9 @@ impl Correlator {
             EventKind::Certificate(c) => {
                 st.certs.insert(c.sha1, c.signature);
             }
-            EventKind::Dns(d) => {
+            EventKind::Dns(mut d) => {
                 if d.process.is_known() {
+                    d.image = dllhound_model::WinPath::new("");
                     st.dns.entry(d.process.clone()).or_default().push(Held {
                         time: t,
                         ev: d,
@@ -267,7 +270,8 @@ impl Correlator {
         let Some(st) = self.hosts.get_mut(host) else {
             return;
         };
-        if !flush && watermark.saturating_sub(st.last_sweep) > w {
+        // Sweeping every quarter window keeps held state near the two windows it must cover.
+        if !flush && watermark.saturating_sub(st.last_sweep) > w / 4 {
             st.last_sweep = watermark;
             let keep_from = watermark.saturating_sub(2 * w + 1);
             let procs_from = watermark.saturating_sub(self.cfg.process_retention_ms);
