@@ -1,6 +1,8 @@
 //! Command-line arguments (DESIGN.md §7).
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use dllhound_ingest::FormatChoice;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -99,8 +101,9 @@ pub struct BaselineLearnArgs {
     /// Where to write the baseline (JSON).
     #[arg(short, long)]
     pub output: PathBuf,
-    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
-    pub input_format: InputFormat,
+    /// How to read the inputs: sniffed (auto), or one format only (see README: Using it).
+    #[arg(long, default_value = "auto", value_parser = input_format())]
+    pub input_format: FormatChoice,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -120,30 +123,15 @@ pub struct CoverageArgs {
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = CoverageFormat::Table)]
     pub output_format: CoverageFormat,
-    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
-    pub input_format: InputFormat,
+    /// How to read the inputs: sniffed (auto), or one format only (see README: Using it).
+    #[arg(long, default_value = "auto", value_parser = input_format())]
+    pub input_format: FormatChoice,
     /// Write the report here instead of stdout.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InputFormat {
-    /// Sniff each input (EVTX, zip, gzip, JSON lines) and each JSON record's shape.
-    Auto,
-    /// Binary EVTX only.
-    Evtx,
-    /// JSON lines in any Sysmon shape (evtx_dump, OTRF, NXLog, Winlogbeat 6).
-    SysmonJson,
-    /// Windows event XML (wevtutil /f:xml, Event Viewer "Save as XML", Splunk XmlWinEventLog).
-    SysmonXml,
-    /// Elastic Common Schema: Elastic Defend, Winlogbeat 7+ / Agent Sysmon, Elasticsearch _search output.
-    Ecs,
-    /// Microsoft Defender for Endpoint advanced hunting: CSV/JSON exports, API Results, streaming records.
-    Mde,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,8 +146,9 @@ pub struct ScanArgs {
     /// Files, folders (walked recursively), .zip/.gz archives, or - for stdin.
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
-    pub input_format: InputFormat,
+    /// How to read the inputs: sniffed (auto), or one format only (see README: Using it).
+    #[arg(long, default_value = "auto", value_parser = input_format())]
+    pub input_format: FormatChoice,
     /// Default: table on a terminal, ndjson otherwise.
     #[arg(long, value_enum)]
     pub output_format: Option<OutputFormat>,
@@ -238,4 +227,10 @@ pub struct ClassifyArgs {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (try 90s, 5m, 1h)"))
+}
+
+/// `--input-format`: the names the ingest registry knows.
+fn input_format() -> impl TypedValueParser<Value = FormatChoice> {
+    PossibleValuesParser::new(FormatChoice::NAMES)
+        .map(|s| FormatChoice::from_name(&s).unwrap_or_default())
 }

@@ -163,6 +163,8 @@ fn sniff(buf: &[u8]) -> Container {
     }
 }
 
+/// Decodes an input held in memory: what `decode_reader` cannot stream (EVTX from an archive or stdin,
+/// zip, XML, one JSON document), and anything unrecognised.
 fn decode_bytes(
     buf: Vec<u8>,
     name: &Arc<str>,
@@ -173,16 +175,6 @@ fn decode_bytes(
 ) {
     let kind = sniff(&buf);
     match (kind, opts.format) {
-        (Container::Gzip, _) if depth < MAX_ARCHIVE_DEPTH => {
-            let mut out = Vec::new();
-            match MultiGzDecoder::new(&buf[..]).read_to_end(&mut out) {
-                Ok(_) => decode_bytes(out, name, opts, depth + 1, stats, sink),
-                Err(e) => stats.input_errors.push(IngestError::Archive {
-                    path: name.to_string(),
-                    reason: format!("gzip: {e}"),
-                }),
-            }
-        }
         (Container::Zip, _) if depth < MAX_ARCHIVE_DEPTH => {
             decode_zip(buf, name, opts, depth, stats, sink)
         }
@@ -195,9 +187,6 @@ fn decode_bytes(
         ) => decode_text(&buf, name, opts.format.only(), stats, sink),
         (Container::Xml, FormatChoice::Auto | FormatChoice::SysmonXml) => {
             decode_xml(&buf, name, stats, sink)
-        }
-        (Container::Csv, FormatChoice::Auto | FormatChoice::Mde) => {
-            decode_csv(&mut Cursor::new(buf), name, opts.format.only(), stats, sink)
         }
         _ => stats.input_errors.push(IngestError::Unrecognised {
             path: name.to_string(),

@@ -11,7 +11,7 @@ pub fn learn(a: BaselineLearnArgs) -> Result<ExitCode> {
     let (pool, threads) = super::pool(a.threads)?;
     let (inputs, walk_errors) = expand_inputs(&a.paths);
     let opts = ReadOptions {
-        format: super::format_choice(a.input_format),
+        format: a.input_format,
         evtx_threads: if inputs.len() > 1 { 1 } else { threads },
     };
     let (stats, baseline) =

@@ -7,9 +7,7 @@ pub mod scan;
 pub mod simulate;
 pub mod tuning;
 
-use crate::args::InputFormat;
 use anyhow::{Context, Result};
-use dllhound_ingest::FormatChoice;
 
 /// The worker pool for `--threads` (default: all cores).
 pub fn pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, usize)> {
@@ -21,15 +19,4 @@ pub fn pool(threads: Option<usize>) -> Result<(rayon::ThreadPool, usize)> {
         .build()
         .context("starting worker threads")?;
     Ok((pool, n))
-}
-
-pub fn format_choice(f: InputFormat) -> FormatChoice {
-    match f {
-        InputFormat::Auto => FormatChoice::Auto,
-        InputFormat::Evtx => FormatChoice::Evtx,
-        InputFormat::SysmonJson => FormatChoice::SysmonJson,
-        InputFormat::SysmonXml => FormatChoice::SysmonXml,
-        InputFormat::Ecs => FormatChoice::Ecs,
-        InputFormat::Mde => FormatChoice::Mde,
-    }
 }

@@ -24,7 +24,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
 
     let (inputs, walk_errors) = expand_inputs(&a.paths);
     let opts = ReadOptions {
-        format: super::format_choice(a.input_format),
+        format: a.input_format,
         evtx_threads: if inputs.len() > 1 { 1 } else { threads },
     };
     let total: u64 = inputs

@@ -120,6 +120,15 @@ fn signature(v: &Value, prefix: &str) -> Signature {
     }
 }
 
+/// `network.direction`: egress/outbound means this host opened the connection.
+fn initiated(v: &Value) -> Option<bool> {
+    match s(v, "network.direction")?.to_ascii_lowercase().as_str() {
+        "egress" | "outbound" | "outgoing" => Some(true),
+        "ingress" | "inbound" | "incoming" => Some(false),
+        _ => None,
+    }
+}
+
 fn process_image(v: &Value) -> WinPath {
     WinPath::new(s(v, "process.executable").as_deref().unwrap_or(""))
 }
@@ -220,12 +229,7 @@ impl RecordFormat for Ecs {
                     results: None,
                 })
             } else if let Some(ip) = s(v, "destination.ip") {
-                let dir = s(v, "network.direction").map(|d| d.to_ascii_lowercase());
-                let initiated = match dir.as_deref() {
-                    Some("egress" | "outbound" | "outgoing") => Some(true),
-                    Some("ingress" | "inbound" | "incoming") => Some(false),
-                    _ => None,
-                };
+                let initiated = initiated(v);
                 EventKind::Network(NetworkConnect {
                     process,
                     pid,
@@ -323,13 +327,10 @@ fn winlog(v: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
             fill("DestinationPort", s(v, "destination.port"));
             fill("DestinationHostname", s(v, "destination.domain"));
             fill("Protocol", s(v, "network.transport"));
-            let dir = s(v, "network.direction").map(|d| d.to_ascii_lowercase());
-            let initiated = match dir.as_deref() {
-                Some("egress" | "outbound" | "outgoing") => Some("true"),
-                Some("ingress" | "inbound" | "incoming") => Some("false"),
-                _ => None,
-            };
-            fill("Initiated", initiated.map(Cow::Borrowed));
+            fill(
+                "Initiated",
+                initiated(v).map(|b| Cow::Borrowed(if b { "true" } else { "false" })),
+            );
         }
         22 => fill("QueryName", s(v, "dns.question.name")),
         _ => {}

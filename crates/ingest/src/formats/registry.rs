@@ -28,6 +28,28 @@ pub enum FormatChoice {
 }
 
 impl FormatChoice {
+    /// Every choice with its `--input-format` name and a line of help, in the order shown.
+    pub const ALL: [(&'static str, FormatChoice, &'static str); 6] = [
+        ("auto", FormatChoice::Auto, "sniff each input and each record's shape"),
+        ("evtx", FormatChoice::Evtx, "binary EVTX only"),
+        ("sysmon-json", FormatChoice::SysmonJson, "JSON lines in any Sysmon shape (evtx_dump, OTRF, NXLog, Winlogbeat 6)"),
+        ("sysmon-xml", FormatChoice::SysmonXml, "Windows event XML (wevtutil /f:xml, Event Viewer, Splunk XmlWinEventLog)"),
+        ("ecs", FormatChoice::Ecs, "Elastic Common Schema: Elastic Defend, Winlogbeat 7+ / Agent Sysmon, _search output"),
+        ("mde", FormatChoice::Mde, "Defender for Endpoint advanced hunting: CSV/JSON exports, API Results, streaming records"),
+    ];
+
+    /// The `--input-format` names.
+    pub const NAMES: [&'static str; 6] =
+        ["auto", "evtx", "sysmon-json", "sysmon-xml", "ecs", "mde"];
+
+    /// The choice for an `--input-format` name.
+    pub fn from_name(name: &str) -> Option<FormatChoice> {
+        Self::ALL
+            .iter()
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, c, _)| *c)
+    }
+
     /// The record formats this choice allows (`None`: all).
     pub fn only(self) -> Option<&'static [&'static str]> {
         match self {
