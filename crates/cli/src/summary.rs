@@ -111,11 +111,23 @@ impl Summary<'_> {
             );
         }
         eprintln!(
-            "dllhound: {:.2} s, {:.0} records/s, {:.1} MB/s",
+            "dllhound: {:.2} s, {:.0} records/s, {:.1} MB/s{}",
             secs,
             (ok + bad) as f64 / secs,
-            bytes as f64 / 1e6 / secs
+            bytes as f64 / 1e6 / secs,
+            peak_rss_mb()
+                .map(|m| format!(", peak RSS {m:.0} MB"))
+                .unwrap_or_default()
         );
         clean
     }
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`); `None` where the kernel does not say. A
+/// dozen lines read from /proc, not worth a crate.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
