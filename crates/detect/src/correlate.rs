@@ -124,18 +124,30 @@ impl Correlator {
                     });
                     if !trigger.is_pending_signer() {
                         self.stats.triggers += 1;
+                        // Suppressed by the load alone (no writer criterion): decided now, so the
+                        // fleet's thousands of NGEN and Defender loads are never held in state.
+                        if !self.cfg.keep_suppressed {
+                            if let Some(s) = suppression_by_load(&self.cfg, &load) {
+                                *self.stats.suppressed.entry(s).or_default() += 1;
+                                self.advance(&host, false);
+                                return;
+                            }
+                        }
                     }
-                    st.pending.insert(
-                        (t, self.seq),
-                        PendingLoad {
-                            load: Held {
-                                time: t,
-                                ev: load,
-                                prov,
+                    if let Some(st) = self.hosts.get_mut(&host) {
+                        let held = Held {
+                            time: t,
+                            ev: load,
+                            prov,
+                        };
+                        st.pending.insert(
+                            (t, self.seq),
+                            PendingLoad {
+                                load: held,
+                                trigger,
                             },
-                            trigger,
-                        },
-                    );
+                        );
+                    }
                 }
             }
             EventKind::FileWrite(w) => {
@@ -426,6 +438,24 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
         dns,
         suppressed_by: None,
     }
+}
+
+/// The source that suppresses a trigger on the load alone (entries without a writer criterion, the
+/// baseline), if any. Entries with a writer criterion wait for the corroborators.
+fn suppression_by_load(cfg: &Config, load: &dllhound_model::ImageLoad) -> Option<&'static str> {
+    let candidate = Candidate { load, writes: &[] };
+    if let Some(e) = cfg
+        .tuning
+        .entries()
+        .iter()
+        .find(|e| !e.needs_writes() && e.matches(&candidate))
+    {
+        return Some(e.source.as_str());
+    }
+    cfg.baseline
+        .as_ref()?
+        .suppressing_row(load)
+        .map(|_| "baseline")
 }
 
 /// The allowlist entry or baseline row that suppresses this trigger, if any.

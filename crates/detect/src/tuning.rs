@@ -184,6 +184,11 @@ impl Entry {
         true
     }
 
+    /// True when the entry has a writer criterion, so it can only be decided with the corroborators.
+    pub fn needs_writes(&self) -> bool {
+        self.writer.is_some()
+    }
+
     /// True once the expiry date has passed.
     pub fn is_expired(&self, today: NaiveDate) -> bool {
         self.expires.is_some_and(|d| d < today)

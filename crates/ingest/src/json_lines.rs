@@ -57,7 +57,7 @@ pub fn decode_text(
 }
 
 /// Bytes read per block when streaming JSON lines.
-const BLOCK: usize = 4 << 20;
+const BLOCK: usize = 1 << 20;
 /// A line longer than this is reported and skipped rather than buffered.
 pub const MAX_LINE: usize = 64 << 20;
 
