@@ -95,7 +95,7 @@ pub struct HostCoverage {
     pub network_with_initiated: u64,
     pub dns: u64,
     /// Events whose process has a stable identity (Sysmon `ProcessGuid`, ECS `entity_id`, MDE's triple).
-    pub events_with_process_guid: u64,
+    pub events_with_stable_process_id: u64,
     /// Median of event time − record time, in seconds, over events that carry both.
     pub median_clock_offset_seconds: Option<f64>,
     /// Events logged earlier than the previous event of the same host in the same input.
@@ -124,7 +124,7 @@ impl HostCoverage {
         self.last = Some(self.last.map_or(e.time, |l| l.max(e.time)));
         *self.events.entry(e.kind_name()).or_default() += 1;
         if e.process().is_stable() {
-            self.events_with_process_guid += 1;
+            self.events_with_stable_process_id += 1;
         }
         if let Some(rt) = e.record_time {
             self.offsets.push(e.time.millis() - rt.millis());
@@ -182,17 +182,13 @@ impl HostCoverage {
         self.network += o.network;
         self.network_with_initiated += o.network_with_initiated;
         self.dns += o.dns;
-        self.events_with_process_guid += o.events_with_process_guid;
+        self.events_with_stable_process_id += o.events_with_stable_process_id;
         self.out_of_order += o.out_of_order;
         self.offsets.extend(o.offsets);
         for (h, n) in o.unsigned_hashes {
             *self.unsigned_hashes.entry(h).or_default() += n;
         }
         self.certificates.extend(o.certificates);
-    }
-
-    fn total(&self) -> u64 {
-        self.events.values().sum()
     }
 
     fn finish(&mut self) {
@@ -259,7 +255,7 @@ impl HostCoverage {
             Verdict::blind("no network connection events (Sysmon 3)")
         } else if self.network_with_initiated == 0 {
             Verdict::partial("connections do not say who initiated them (Initiated missing)")
-        } else if self.events_with_process_guid == 0 {
+        } else if self.events_with_stable_process_id == 0 {
             Verdict::partial("no stable process identity (GUID, entity id): the loader is matched on pid and image only")
         } else {
             Verdict::evaluable()
@@ -271,11 +267,6 @@ impl HostCoverage {
             follow_on_exec,
             outbound_network,
         }
-    }
-
-    /// Share of events with a process GUID, in percent.
-    pub fn process_guid_share(&self) -> f64 {
-        pct(self.events_with_process_guid, self.total())
     }
 }
 

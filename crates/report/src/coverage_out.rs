@@ -67,7 +67,7 @@ fn facts(c: &HostCoverage) -> Vec<(&'static str, String)> {
         ("DNS queries", c.dns.to_string()),
         (
             "events with stable process id",
-            pct(c.events_with_process_guid, total),
+            pct(c.events_with_stable_process_id, total),
         ),
         ("UtcTime − record time (median)", offset(c)),
         ("out of order", pct(c.out_of_order, total)),
