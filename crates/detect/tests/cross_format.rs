@@ -598,6 +598,7 @@ fn forcing_the_input_format_reads_only_that_format() {
             &ReadOptions {
                 format: choice,
                 evtx_threads: 1,
+                on_input_done: None,
             },
             &Config::default(),
         );

@@ -14,12 +14,17 @@ use std::sync::Arc;
 /// How archives may nest (`a.zip` holding `b.gz` holding JSON is depth 2).
 const MAX_ARCHIVE_DEPTH: u32 = 4;
 
+/// Called with each input's statistics once it has been read (a progress display, say).
+pub type InputDone = Arc<dyn Fn(&InputStats) + Send + Sync>;
+
 /// How to read inputs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReadOptions {
     pub format: FormatChoice,
     /// Threads the `evtx` crate may use inside one EVTX file.
     pub evtx_threads: usize,
+    /// Told about every finished input.
+    pub on_input_done: Option<InputDone>,
 }
 
 impl Default for ReadOptions {
@@ -27,7 +32,18 @@ impl Default for ReadOptions {
         ReadOptions {
             format: FormatChoice::Auto,
             evtx_threads: 1,
+            on_input_done: None,
         }
+    }
+}
+
+impl std::fmt::Debug for ReadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("format", &self.format)
+            .field("evtx_threads", &self.evtx_threads)
+            .field("on_input_done", &self.on_input_done.is_some())
+            .finish()
     }
 }
 
@@ -63,6 +79,9 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
                 source,
             }),
         },
+    }
+    if let Some(done) = &opts.on_input_done {
+        done(&stats);
     }
     stats
 }

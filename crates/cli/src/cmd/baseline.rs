@@ -4,18 +4,18 @@ use crate::args::BaselineLearnArgs;
 use crate::summary::print_input_errors;
 use anyhow::{Context, Result};
 use dllhound_detect::{learn_baseline, PathClasses};
-use dllhound_ingest::{expand_inputs, ReadOptions};
+use dllhound_ingest::expand_inputs;
 use std::process::ExitCode;
 
 pub fn learn(a: BaselineLearnArgs) -> Result<ExitCode> {
     let (pool, threads) = super::pool(a.threads)?;
     let (inputs, walk_errors) = expand_inputs(&a.paths);
-    let opts = ReadOptions {
-        format: a.input_format,
-        evtx_threads: if inputs.len() > 1 { 1 } else { threads },
-    };
+    let (opts, bar) = super::read_options(a.input_format, &inputs, threads, false);
     let (stats, baseline) =
         pool.install(|| learn_baseline(&inputs, &opts, &PathClasses::builtin()));
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let json = serde_json::to_string_pretty(&baseline).context("serialising the baseline")?;
     std::fs::write(&a.output, json + "\n")
         .with_context(|| format!("writing {}", a.output.display()))?;

@@ -3,18 +3,18 @@
 use crate::args::{CoverageArgs, CoverageFormat};
 use crate::summary::print_input_errors;
 use anyhow::{Context, Result};
-use dllhound_ingest::{expand_inputs, ReadOptions};
+use dllhound_ingest::expand_inputs;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 pub fn run(a: CoverageArgs) -> Result<ExitCode> {
     let (pool, threads) = super::pool(a.threads)?;
     let (inputs, walk_errors) = expand_inputs(&a.paths);
-    let opts = ReadOptions {
-        format: a.input_format,
-        evtx_threads: if inputs.len() > 1 { 1 } else { threads },
-    };
+    let (opts, bar) = super::read_options(a.input_format, &inputs, threads, false);
     let (stats, hosts) = pool.install(|| dllhound_detect::coverage(&inputs, &opts));
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let sink: Box<dyn Write> = match &a.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)

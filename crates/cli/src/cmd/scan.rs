@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use dllhound_detect::baseline::{Baseline, BaselinePolicy};
 use dllhound_detect::tuning::{EntrySource, Tuning};
 use dllhound_detect::{Alert, Config, PathClasses};
-use dllhound_ingest::{expand_inputs, ReadOptions};
+use dllhound_ingest::expand_inputs;
 use dllhound_report::escape_control;
 use is_terminal::IsTerminal;
 use std::io::{BufWriter, Write};
@@ -23,10 +23,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
     }
 
     let (inputs, walk_errors) = expand_inputs(&a.paths);
-    let opts = ReadOptions {
-        format: a.input_format,
-        evtx_threads: if inputs.len() > 1 { 1 } else { threads },
-    };
+    let (opts, bar) = super::read_options(a.input_format, &inputs, threads, a.quiet);
     let total: u64 = inputs
         .iter()
         .map(|i| match i {
@@ -40,6 +37,9 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
     } else {
         pool.install(|| dllhound_detect::scan(&inputs, &opts, &cfg))
     };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let o = out.outcome;
     let listed: Vec<&Alert> = o
         .alerts
