@@ -1,4 +1,4 @@
-//! JSON lines (and a single JSON array) → records → events, decoded in parallel chunks.
+//! JSON lines (streamed in blocks, decoded in parallel) and JSON arrays → records → events.
 
 use crate::formats::{registry, RecordContext, REGISTRY};
 use crate::{InputStats, RecordError};
@@ -8,10 +8,8 @@ use serde_json::Value;
 use std::io::Read;
 use std::sync::Arc;
 
-/// Below this size a buffer is decoded on the calling thread.
-const PARALLEL_MIN_BYTES: usize = 4 << 20;
-
-/// Decodes every line of `buf`; events go to `sink` in input order.
+/// Decodes JSON text held in memory: one array of records (what reaches here from the container
+/// reader, which streams JSON lines itself), or lines.
 pub fn decode_text(
     buf: &[u8],
     input: &Arc<str>,
@@ -21,38 +19,10 @@ pub fn decode_text(
 ) {
     let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
     stats.bytes += buf.len() as u64;
-    let first = buf.iter().find(|b| !b.is_ascii_whitespace());
-    if first == Some(&b'[') {
-        return decode_array(buf, input, only, stats, sink);
-    }
-    if buf.len() < PARALLEL_MIN_BYTES || rayon::current_num_threads() < 2 {
-        decode_lines(buf, 1, input, only, stats, sink);
-        return;
-    }
-    let chunks = split_lines(buf, rayon::current_num_threads() * 4);
-    let results: Vec<(Vec<Event>, InputStats)> = chunks
-        .par_iter()
-        .map(|&(start, first_line)| {
-            let end = chunks
-                .iter()
-                .find(|c| c.0 > start)
-                .map_or(buf.len(), |c| c.0);
-            let mut events = Vec::new();
-            let mut st = InputStats::new(stats.input.clone());
-            decode_lines(
-                &buf[start..end],
-                first_line,
-                input,
-                only,
-                &mut st,
-                &mut |e| events.push(e),
-            );
-            (events, st)
-        })
-        .collect();
-    for (events, st) in results {
-        events.into_iter().for_each(&mut *sink);
-        stats.absorb(st);
+    if buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        decode_array(buf, input, only, stats, sink)
+    } else {
+        decode_lines(buf, 1, input, only, stats, sink)
     }
 }
 
@@ -154,29 +124,6 @@ fn skip_to_newline(r: &mut dyn Read, carry: &mut Vec<u8>) -> std::io::Result<()>
             return Ok(());
         }
     }
-}
-
-/// Splits `buf` into about `n` pieces at line starts: (byte offset, 1-based line number).
-fn split_lines(buf: &[u8], n: usize) -> Vec<(usize, u64)> {
-    let step = (buf.len() / n.max(1)).max(1);
-    let mut out = vec![(0usize, 1u64)];
-    let mut line = 1u64;
-    let mut last = 0usize;
-    let mut target = step;
-    while target < buf.len() {
-        let Some(nl) = memchr::memchr(b'\n', &buf[target..]) else {
-            break;
-        };
-        let start = target + nl + 1;
-        if start >= buf.len() {
-            break;
-        }
-        line += memchr::memchr_iter(b'\n', &buf[last..start]).count() as u64;
-        out.push((start, line));
-        last = start;
-        target = start + step;
-    }
-    out
 }
 
 fn decode_lines(
@@ -324,22 +271,5 @@ pub fn decode_value(
             at: at(),
             reason,
         }),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn chunks_start_on_line_boundaries_with_correct_numbers() {
-        let buf = b"a\nbb\nccc\ndddd\neeeee\n";
-        let chunks = split_lines(buf, 3);
-        for &(start, line) in &chunks {
-            assert!(start == 0 || buf[start - 1] == b'\n');
-            let expect = 1 + buf[..start].iter().filter(|&&b| b == b'\n').count() as u64;
-            assert_eq!(line, expect);
-        }
-        assert!(chunks.len() > 1);
     }
 }
