@@ -514,6 +514,9 @@ fn renderings() -> Vec<(&'static str, Vec<(String, String)>)> {
         ("mde-streaming", one("stream.json", lines(mde.iter().map(|(t, r)| json!({"records": [{"time": r["Timestamp"], "tenantId": "t", "operationName": "Publish", "category": format!("AdvancedHunting-{t}"), "properties": r}]}))))),
         ("mde-portal-json", one("export.json", Value::Array(mde.iter().map(|(_, r)| r.clone()).collect()).to_string())),
         ("mde-csv", render_mde_csv(&c)),
+        // Saved with indentation, as `curl …?pretty` and API explorers do: one document, many lines.
+        ("mde-api-pretty", one("api-pretty.json", serde_json::to_string_pretty(&json!({"Results": mde.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>()})).unwrap())),
+        ("ecs-search-pretty", one("search-pretty.json", serde_json::to_string_pretty(&json!({"hits": {"hits": defend.iter().map(|d| json!({"_source": d})).collect::<Vec<_>>()}})).unwrap())),
     ]
 }
 

@@ -86,6 +86,21 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
     stats
 }
 
+/// True unless the text's first line is not a JSON value of its own — a pretty-printed document
+/// (an Elasticsearch `_search` response, an MDE API reply saved with indentation), which is read
+/// whole instead of line by line. A first line longer than the head is taken to be a record.
+fn first_line_is_a_record(head: &[u8]) -> bool {
+    let body = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let mut lines = body
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty());
+    let Some(line) = lines.next() else {
+        return true;
+    };
+    let complete = line.len() < body.len() || head.len() < HEAD;
+    !complete || serde_json::from_slice::<serde::de::IgnoredAny>(line.trim_ascii()).is_ok()
+}
+
 /// True when the file starts with the EVTX magic; the position is rewound either way.
 fn is_evtx_file(f: &mut std::fs::File) -> bool {
     use std::io::{Seek, SeekFrom};
@@ -132,7 +147,7 @@ fn decode_reader(
         (
             Container::Text,
             FormatChoice::Auto | FormatChoice::SysmonJson | FormatChoice::Ecs | FormatChoice::Mde,
-        ) if first != Some(b'[') => {
+        ) if first != Some(b'[') && first_line_is_a_record(&head) => {
             let mut rest = Cursor::new(head).chain(r);
             if let Err(e) = decode_lines_stream(&mut rest, name, opts.format.only(), stats, sink) {
                 io_err(stats, e)

@@ -8,8 +8,9 @@ use serde_json::Value;
 use std::io::Read;
 use std::sync::Arc;
 
-/// Decodes JSON text held in memory: one array of records (what reaches here from the container
-/// reader, which streams JSON lines itself), or lines.
+/// Decodes JSON text held in memory: one array of records, or one (pretty-printed) document such as
+/// an envelope of records — what reaches here from the container reader, which streams JSON lines
+/// itself — or, when the text is neither, its lines (so each bad one is reported where it is).
 pub fn decode_text(
     buf: &[u8],
     input: &Arc<str>,
@@ -20,9 +21,20 @@ pub fn decode_text(
     let buf = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
     stats.bytes += buf.len() as u64;
     if buf.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        decode_array(buf, input, only, stats, sink)
-    } else {
-        decode_lines(buf, 1, input, only, stats, sink)
+        return decode_array(buf, input, only, stats, sink);
+    }
+    match serde_json::from_slice::<crate::fast::Pruned>(buf) {
+        Ok(crate::fast::Pruned(v)) => {
+            let ctx = RecordContext {
+                input: input.clone(),
+                line: None,
+                record: None,
+                element: None,
+                only,
+            };
+            decode_value(&v, &ctx, &mut None, stats, sink)
+        }
+        Err(_) => decode_lines(buf, 1, input, only, stats, sink),
     }
 }
 
