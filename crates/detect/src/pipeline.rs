@@ -22,14 +22,9 @@ pub struct ScanOutput {
 /// first, the result is independent of file order, channel split and record order, not merely within
 /// the lateness; the streaming path (one event at a time) relies on the lateness instead.
 pub fn scan(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> ScanOutput {
-    let per_input: Vec<(Vec<Event>, InputStats)> = inputs
-        .par_iter()
-        .map(|input| {
-            let mut events = Vec::new();
-            let stats = read_input(input, opts, &mut |e| events.push(e));
-            (events, stats)
-        })
-        .collect();
+    let per_input = read_each(inputs, opts, Vec::new, |events: &mut Vec<Event>, e| {
+        events.push(e)
+    });
     let mut by_host: HashMap<Arc<str>, Vec<Event>> = HashMap::new();
     let mut stats = Vec::with_capacity(per_input.len());
     for (events, st) in per_input {
@@ -55,6 +50,23 @@ pub fn scan(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> ScanOutput {
         inputs: stats,
         outcome,
     }
+}
+
+/// Reads every input in parallel, folding its events into a fresh `T` each; results keep input order.
+fn read_each<T: Send>(
+    inputs: &[Input],
+    opts: &ReadOptions,
+    init: impl Fn() -> T + Sync,
+    fold: impl Fn(&mut T, Event) + Sync,
+) -> Vec<(T, InputStats)> {
+    inputs
+        .par_iter()
+        .map(|input| {
+            let mut acc = init();
+            let stats = read_input(input, opts, &mut |e| fold(&mut acc, e));
+            (acc, stats)
+        })
+        .collect()
 }
 
 /// Adds one host's counters into a run's.
@@ -84,20 +96,18 @@ pub fn learn_baseline(
     opts: &ReadOptions,
     classes: &PathClasses,
 ) -> (Vec<InputStats>, Baseline) {
-    let per_input: Vec<(Vec<TriggerLoad>, InputStats)> = inputs
-        .par_iter()
-        .map(|input| {
-            let mut triggers = Vec::new();
-            let stats = read_input(input, opts, &mut |e| {
-                if let EventKind::ImageLoad(l) = e.kind {
-                    if trigger::evaluate(&l, classes).is_some() {
-                        triggers.push((e.host, e.time, l));
-                    }
+    let per_input = read_each(
+        inputs,
+        opts,
+        Vec::new,
+        |triggers: &mut Vec<TriggerLoad>, e| {
+            if let EventKind::ImageLoad(l) = e.kind {
+                if trigger::evaluate(&l, classes).is_some() {
+                    triggers.push((e.host, e.time, l));
                 }
-            });
-            (triggers, stats)
-        })
-        .collect();
+            }
+        },
+    );
     let mut b = BaselineBuilder::default();
     let mut stats = Vec::new();
     for (triggers, st) in per_input {
@@ -112,14 +122,12 @@ pub fn learn_baseline(
 
 /// Reads the inputs and reports telemetry coverage per host (see [`crate::coverage`]).
 pub fn coverage(inputs: &[Input], opts: &ReadOptions) -> (Vec<InputStats>, Vec<HostCoverage>) {
-    let per_input: Vec<(CoverageBuilder, InputStats)> = inputs
-        .par_iter()
-        .map(|input| {
-            let mut b = CoverageBuilder::default();
-            let stats = read_input(input, opts, &mut |e| b.add(&e));
-            (b, stats)
-        })
-        .collect();
+    let per_input = read_each(
+        inputs,
+        opts,
+        CoverageBuilder::default,
+        |b: &mut CoverageBuilder, e| b.add(&e),
+    );
     let mut all = CoverageBuilder::default();
     let mut stats = Vec::new();
     for (b, st) in per_input {
