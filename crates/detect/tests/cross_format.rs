@@ -649,3 +649,42 @@ fn coverage_reads_every_format_and_mde_without_certificates_is_signature_blind()
     assert_eq!(v.trigger_by_signature.verdict, "blind");
     assert_eq!(v.trigger_by_path.verdict, "evaluable");
 }
+
+/// Writes the fuzzers' seed corpora (`fuzz/seeds/`) from these renderings when
+/// `DLLHOUND_WRITE_FUZZ_SEEDS` names the folder: one record per file for each record decoder, one
+/// whole rendering per file for the pipeline. Otherwise does nothing.
+#[test]
+fn write_fuzz_seeds_when_asked() {
+    let Some(dir) = std::env::var_os("DLLHOUND_WRITE_FUZZ_SEEDS") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let c = chain();
+    let records = [
+        ("decode_evtx_json", render_evtx_json(&c)),
+        ("decode_sysmon_flat", render_otrf_flat(&c)),
+        ("decode_winlogbeat6", render_winlogbeat6(&c)),
+        (
+            "decode_ecs",
+            lines(render_ecs_defend_docs(&c)) + &render_ecs_winlogbeat7(&c),
+        ),
+        (
+            "decode_mde",
+            lines(mde_rows(&c, true).into_iter().map(|(_, r)| r)),
+        ),
+    ];
+    for (target, text) in records {
+        let d = dir.join(target);
+        std::fs::create_dir_all(&d).unwrap();
+        for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+            std::fs::write(d.join(format!("{i:02}.json")), line).unwrap();
+        }
+    }
+    let d = dir.join("pipeline");
+    std::fs::create_dir_all(&d).unwrap();
+    for (format, files) in renderings() {
+        for (name, text) in files {
+            std::fs::write(d.join(format!("{format}-{name}")), text).unwrap();
+        }
+    }
+}

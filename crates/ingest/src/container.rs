@@ -86,6 +86,20 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
     stats
 }
 
+/// Reads one input held in memory — a Kafka message, a fuzzer's bytes — sniffed and decoded exactly
+/// as a file with these contents would be. `name` locates its records in errors and provenance.
+pub fn read_bytes(
+    name: &str,
+    bytes: &[u8],
+    opts: &ReadOptions,
+    sink: &mut dyn FnMut(Event),
+) -> InputStats {
+    let mut stats = InputStats::new(name);
+    let name: Arc<str> = name.into();
+    decode_reader(&mut Cursor::new(bytes), &name, opts, 0, &mut stats, sink);
+    stats
+}
+
 /// True unless the text's first line is not a JSON value of its own — a pretty-printed document
 /// (an Elasticsearch `_search` response, an MDE API reply saved with indentation), which is read
 /// whole instead of line by line. A first line longer than the head is taken to be a record.

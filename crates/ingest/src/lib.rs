@@ -32,7 +32,7 @@ mod source;
 mod stats;
 mod xml;
 
-pub use container::{read_input, ReadOptions};
+pub use container::{read_bytes, read_input, ReadOptions};
 pub use error::{IngestError, RecordError};
 pub use formats::{FormatChoice, RecordFormat, REGISTRY};
 pub use source::{expand_inputs, Input};

@@ -1,0 +1,3 @@
+//! The `winlogbeat6` record decoder on any JSON value, whether or not it has the format's shape.
+#![no_main]
+dllhound_fuzz::record_target!("winlogbeat6");
