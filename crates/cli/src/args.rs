@@ -60,12 +60,20 @@ pub struct SimulateArgs {
     /// Where to write the ground truth (JSON lines, one planted chain each).
     #[arg(long)]
     pub truth: Option<PathBuf>,
+    /// Write a hostile flood instead of a fleet: --events records inside one minute, every one a new
+    /// process and DLL path, some dated 9999 or 1970, then one real chain on the first host. For
+    /// testing the memory cap (`scan --max-memory`).
+    #[arg(long)]
+    pub flood: bool,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim().to_ascii_uppercase();
     let (num, mult) = [
-        ("GB", 1u64 << 30),
+        ("GIB", 1u64 << 30),
+        ("MIB", 1 << 20),
+        ("KIB", 1 << 10),
+        ("GB", 1 << 30),
         ("G", 1 << 30),
         ("MB", 1 << 20),
         ("M", 1 << 20),
@@ -208,12 +216,35 @@ pub struct ScanArgs {
     /// Inputs larger than this in total are scanned in streaming mode (e.g. 2GB).
     #[arg(long, default_value = "2GB", value_parser = parse_size)]
     pub sort_limit: u64,
+    /// Resident-memory cap (e.g. 512MiB, 4GiB; `none` for no cap). Held events and correlation state
+    /// are kept under it; state evicted to stay under it is counted in the summary.
+    #[arg(long, default_value = "1GiB", value_parser = parse_memory_cap)]
+    pub max_memory: MemoryCap,
+    /// Also write the run's accounting (per input: records seen, decoded, bad and why; engine
+    /// counters and evictions) as JSON to this file.
+    #[arg(long)]
+    pub stats_json: Option<PathBuf>,
     /// How many located decode errors to print per input.
     #[arg(long, default_value_t = 5)]
     pub max_errors_shown: usize,
     /// No summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// A resident-memory cap in bytes; `None`: no cap.
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryCap(pub Option<u64>);
+
+/// `--max-memory`: a size, or `none`.
+fn parse_memory_cap(s: &str) -> Result<MemoryCap, String> {
+    if s.eq_ignore_ascii_case("none") {
+        return Ok(MemoryCap(None));
+    }
+    match parse_size(s)? {
+        n if n < 64 << 20 => Err(format!("{s:?} is below the 64MiB the program itself needs")),
+        n => Ok(MemoryCap(Some(n))),
+    }
 }
 
 #[derive(Debug, Args)]

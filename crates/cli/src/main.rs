@@ -7,6 +7,7 @@
 
 mod args;
 mod cmd;
+mod stats_json;
 mod summary;
 
 use clap::Parser;

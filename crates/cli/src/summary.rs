@@ -13,6 +13,8 @@ pub struct Summary<'a> {
     pub alerts: &'a [Alert],
     pub signals: usize,
     pub elapsed: Duration,
+    /// Events correlated without sorting to stay under the memory cap.
+    pub spilled_events: u64,
 }
 
 /// Prints every unreadable input and up to `max_shown` located bad records per input. Returns true
@@ -77,9 +79,10 @@ impl Summary<'_> {
         let sup = |k: &str| d.suppressed.get(k).copied().unwrap_or(0);
         let suppressed: u64 = d.suppressed.values().sum();
         eprintln!(
-            "dllhound: {} inputs ({} unreadable), {} records read, {} bad; {} hosts",
+            "dllhound: {} inputs ({} unreadable), {} records seen = {} decoded + {} bad; {} hosts",
             self.inputs.len(),
             unreadable,
+            ok + bad,
             ok,
             bad,
             d.hosts
@@ -104,10 +107,16 @@ impl Summary<'_> {
             if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) },
             if self.signals > 0 { format!(", {} signals", self.signals) } else { String::new() }
         );
-        if d.late_events > 0 || d.forced_evictions > 0 {
+        if d.late_events > 0 || d.clock_outliers > 0 {
             eprintln!(
-                "dllhound: {} events arrived later than the lateness allows; {} records dropped by state caps",
-                d.late_events, d.forced_evictions
+                "dllhound: {} events arrived later than the lateness allows; {} far-future or far-past events did not move their host's clock",
+                d.late_events, d.clock_outliers
+            );
+        }
+        if d.forced_evictions + d.memory_evictions + d.decided_early + self.spilled_events > 0 {
+            eprintln!(
+                "dllhound: state caps: {} records dropped by the per-host cap, {} by the memory cap, {} triggers decided before their window closed; {} events correlated unsorted to stay under the memory cap",
+                d.forced_evictions, d.memory_evictions, d.decided_early, self.spilled_events
             );
         }
         eprintln!(
@@ -125,7 +134,7 @@ impl Summary<'_> {
 
 /// Peak resident memory of this process (Linux `VmHWM`); `None` where the kernel does not say. A
 /// dozen lines read from /proc, not worth a crate.
-fn peak_rss_mb() -> Option<f64> {
+pub fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;

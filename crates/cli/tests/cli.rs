@@ -101,7 +101,7 @@ fn the_example_chain_gives_two_explained_alerts_in_ndjson() {
     assert_eq!(b["an0052"]["branches"], serde_json::json!(["fresh_write"]));
     let summary = String::from_utf8_lossy(&out.stderr);
     assert!(
-        summary.contains("120 records read, 0 bad; 2 hosts"),
+        summary.contains("120 records seen = 120 decoded + 0 bad; 2 hosts"),
         "{summary}"
     );
 }

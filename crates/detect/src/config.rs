@@ -21,6 +21,12 @@ pub struct Config {
     pub process_retention_ms: i64,
     /// Per-host cap on held records of each kind; the oldest are dropped first, and counted.
     pub max_records_per_host: usize,
+    /// The run's memory cap in bytes (`usize::MAX`: none): the pipelines in [`crate::pipeline`] split
+    /// it between events held for sorting and the correlators' [`Config::max_state_bytes`].
+    pub memory_cap: usize,
+    /// One correlator's budget for the estimated bytes of held state (records, pending triggers, hosts); when it is
+    /// reached the oldest state is evicted (counted in `Stats::memory_evictions`). `usize::MAX`: none.
+    pub max_state_bytes: usize,
     /// Emit uncorroborated triggers as low-severity signals.
     pub signals: bool,
     /// The path-class table.
@@ -43,6 +49,8 @@ impl Default for Config {
             lateness_ms: FIVE_MIN,
             process_retention_ms: 3600 * 1000,
             max_records_per_host: 1_000_000,
+            memory_cap: usize::MAX,
+            max_state_bytes: usize::MAX,
             signals: false,
             path_classes: PathClasses::builtin(),
             tuning: Tuning::default_tuning(),

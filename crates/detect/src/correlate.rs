@@ -4,7 +4,7 @@ use crate::alert::{
     Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, Suppression, WriteEvidence,
 };
 use crate::lolbin::{is_follow_on_executor, names_dll};
-use crate::state::{Held, HostState, PendingLoad};
+use crate::state::{CertFact, Held, HostState, PendingLoad, HOST_OVERHEAD};
 use crate::tuning::Candidate;
 use crate::{score, trigger, Config, DestinationClass};
 use dllhound_model::{Event, EventKind, ProcessKey, ProcessStart, Timestamp};
@@ -30,6 +30,15 @@ pub struct Stats {
     pub late_events: u64,
     /// Records dropped because a per-host cap was reached.
     pub forced_evictions: u64,
+    /// Records dropped because the correlator's memory budget ([`Config::max_state_bytes`]) was
+    /// reached, oldest first.
+    pub memory_evictions: u64,
+    /// Trigger loads decided before their window closed, because the memory budget was reached.
+    pub decided_early: u64,
+    /// Events whose time jumped more than a day ahead of their host's clock and that no later event
+    /// confirmed: they were matched, but did not move the host's clock (a forged far-future record
+    /// cannot blind the host).
+    pub clock_outliers: u64,
     pub hosts: u64,
 }
 
@@ -72,6 +81,8 @@ pub struct Correlator {
     suppressed: HashMap<AlertKey, Builder>,
     stats: Stats,
     seq: u64,
+    /// Estimated bytes of held state (see [`crate::state`]).
+    held: usize,
 }
 
 fn secs(ms: i64) -> f64 {
@@ -88,6 +99,7 @@ impl Correlator {
             suppressed: HashMap::new(),
             stats: Stats::default(),
             seq: 0,
+            held: 0,
         }
     }
 
@@ -101,14 +113,18 @@ impl Correlator {
         *self.stats.events.entry(ev.kind_name()).or_default() += 1;
         let t = ev.time.millis();
         let host = ev.host.clone();
-        let st = self
-            .hosts
-            .entry(host.clone())
-            .or_insert_with(HostState::new);
-        if st.max_time != i64::MIN && t < st.max_time - self.cfg.lateness_ms {
+        let st = match self.hosts.entry(host.clone()) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                self.held += HOST_OVERHEAD;
+                v.insert(HostState::new())
+            }
+        };
+        let before = st.bytes;
+        if st.max_time != i64::MIN && t < st.max_time.saturating_sub(self.cfg.lateness_ms) {
             self.stats.late_events += 1;
         }
-        st.max_time = st.max_time.max(t);
+        advance_clock(st, t, &mut self.stats);
         let prov = ev.provenance;
         match ev.kind {
             EventKind::ImageLoad(load) => {
@@ -129,7 +145,7 @@ impl Correlator {
                         if !self.cfg.keep_suppressed {
                             if let Some(s) = suppression_by_load(&self.cfg, &load) {
                                 *self.stats.suppressed.entry(s).or_default() += 1;
-                                self.advance(&host, false);
+                                self.advance(&host, Advance::Normal);
                                 return;
                             }
                         }
@@ -140,7 +156,7 @@ impl Correlator {
                             ev: load,
                             prov,
                         };
-                        st.pending.insert(
+                        st.add_pending(
                             (t, self.seq),
                             PendingLoad {
                                 load: held,
@@ -151,20 +167,20 @@ impl Correlator {
                 }
             }
             EventKind::FileWrite(w) => {
-                st.writes
-                    .entry(w.target.match_key().into())
-                    .or_default()
-                    .push(Held {
+                st.add_write(
+                    w.target.match_key().into(),
+                    Held {
                         time: t,
                         ev: w,
                         prov,
-                    });
+                    },
+                );
             }
             EventKind::ProcessStart(p) => {
                 if is_follow_on_executor(&p.image, p.original_file_name.as_deref())
                     && p.command_line.is_some()
                 {
-                    st.execs.push(Held {
+                    st.add_exec(Held {
                         time: t,
                         ev: p.clone(),
                         prov: prov.clone(),
@@ -172,13 +188,16 @@ impl Correlator {
                 }
                 if let Some(parent) = p.parent.as_ref().filter(|k| k.is_known()) {
                     let image: Box<str> = p.image.match_key().into();
-                    st.spawned.entry(parent.clone()).or_default().push(Held {
-                        time: t,
-                        ev: image,
-                        prov: prov.clone(),
-                    });
+                    st.add_spawned(
+                        parent.clone(),
+                        Held {
+                            time: t,
+                            ev: image,
+                            prov: prov.clone(),
+                        },
+                    );
                 }
-                st.procs.entry(p.process.clone()).or_default().push(Held {
+                st.add_proc(Held {
                     time: t,
                     ev: p,
                     prov,
@@ -188,7 +207,7 @@ impl Correlator {
                 if n.initiated == Some(true) && n.process.is_known() {
                     // Held per process: the image is the loader's and is not needed again.
                     n.image = dllhound_model::WinPath::new("");
-                    st.nets.entry(n.process.clone()).or_default().push(Held {
+                    st.add_net(Held {
                         time: t,
                         ev: n,
                         prov,
@@ -196,12 +215,18 @@ impl Correlator {
                 }
             }
             EventKind::Certificate(c) => {
-                st.certs.insert(c.sha1, c.signature);
+                st.add_cert(
+                    c.sha1,
+                    CertFact {
+                        time: t,
+                        signature: c.signature,
+                    },
+                );
             }
             EventKind::Dns(mut d) => {
                 if d.process.is_known() {
                     d.image = dllhound_model::WinPath::new("");
-                    st.dns.entry(d.process.clone()).or_default().push(Held {
+                    st.add_dns(Held {
                         time: t,
                         ev: d,
                         prov,
@@ -209,30 +234,95 @@ impl Correlator {
                 }
             }
         }
-        self.advance(&host, false);
+        if let Some(st) = self.hosts.get(&host) {
+            self.held += st.bytes.saturating_sub(before);
+        }
+        self.advance(&host, Advance::Normal);
+        if self.held > self.cfg.max_state_bytes {
+            self.shed();
+        }
+    }
+
+    /// Estimated bytes of state held now (records, pending triggers, hosts).
+    pub fn held_bytes(&self) -> usize {
+        self.held
+    }
+
+    /// Brings held state back under three fifths of the memory budget (a deep cut: frequent small
+    /// cuts fragment the heap, and resident memory drifts above the estimate): the oldest records go
+    /// first (across hosts), pending triggers among them are decided now with what is known, and
+    /// hosts left empty are forgotten. Every record dropped is counted in
+    /// [`Stats::memory_evictions`].
+    fn shed(&mut self) {
+        let target = self.cfg.max_state_bytes / 5 * 3;
+        let mut times = Vec::new();
+        for st in self.hosts.values() {
+            st.times(&mut times);
+        }
+        if times.is_empty() {
+            return;
+        }
+        // Drop the oldest share of records in proportion to the excess (records are similar in size).
+        let excess = self.held.saturating_sub(target) as f64 / self.held.max(1) as f64;
+        let k = ((times.len() as f64 * excess).ceil() as usize).clamp(1, times.len() - 1);
+        let cutoff = if times.len() == 1 {
+            i64::MAX
+        } else {
+            *times.select_nth_unstable(k).1
+        };
+        let hosts: Vec<Arc<str>> = self.hosts.keys().cloned().collect();
+        for h in &hosts {
+            self.advance(h, Advance::DecideBefore(cutoff));
+            let Some(st) = self.hosts.get_mut(h) else {
+                continue;
+            };
+            let before = st.bytes;
+            let n = st.sweep(cutoff, cutoff) + st.sweep_certs(cutoff);
+            st.shrink();
+            self.stats.memory_evictions += n;
+            self.held = self.held.saturating_sub(before - st.bytes);
+            if st.is_empty() {
+                if st.jump_candidate.is_some() {
+                    self.stats.clock_outliers += 1;
+                }
+                self.hosts.remove(h);
+                self.held = self.held.saturating_sub(HOST_OVERHEAD);
+            }
+        }
+        if self.hosts.len() < self.hosts.capacity() / 4 {
+            self.hosts.shrink_to_fit();
+        }
     }
 
     /// Finalises the host's triggers whose window closed; sweeps old state now and then.
-    fn advance(&mut self, host: &Arc<str>, flush: bool) {
+    fn advance(&mut self, host: &Arc<str>, how: Advance) {
+        let flush = how == Advance::Flush;
         let w = self.cfg.max_window_ms();
         let Some(st) = self.hosts.get_mut(host) else {
             return;
         };
+        let bytes_before = st.bytes;
         let watermark = st.max_time.saturating_sub(self.cfg.lateness_ms);
         let mut ready = Vec::new();
         loop {
             let over_cap = st.pending.len() > self.cfg.max_records_per_host;
-            let Some(entry) = st.pending.first_entry() else {
+            let Some((&(t, _), _)) = st.pending.first_key_value() else {
                 break;
             };
-            if !(flush || entry.key().0.saturating_add(w) < watermark || over_cap) {
+            let early = matches!(how, Advance::DecideBefore(c) if t < c);
+            if !(flush || t.saturating_add(w) < watermark || over_cap || early) {
                 break;
             }
             if over_cap && !flush {
                 self.stats.forced_evictions += 1;
+            } else if early && t.saturating_add(w) >= watermark {
+                self.stats.decided_early += 1;
             }
-            ready.push(entry.remove());
+            if let Some(p) = st.pop_pending() {
+                ready.push(p);
+            }
         }
+        self.held = self.held.saturating_sub(bytes_before - st.bytes);
         for mut p in ready {
             let st = &self.hosts[host];
             let was_waiting = p.trigger.is_pending_signer();
@@ -284,11 +374,13 @@ impl Correlator {
         };
         // Sweeping every quarter window keeps held state near the two windows it must cover.
         if !flush && watermark.saturating_sub(st.last_sweep) > w / 4 {
+            let before = st.bytes;
             st.last_sweep = watermark;
             let keep_from = watermark.saturating_sub(2 * w + 1);
             let procs_from = watermark.saturating_sub(self.cfg.process_retention_ms);
             st.sweep(keep_from, procs_from);
             self.stats.forced_evictions += st.enforce_cap(self.cfg.max_records_per_host);
+            self.held = self.held.saturating_sub(before - st.bytes);
         }
     }
 
@@ -296,8 +388,13 @@ impl Correlator {
     pub fn finish(mut self) -> Outcome {
         let hosts: Vec<Arc<str>> = self.hosts.keys().cloned().collect();
         for h in &hosts {
-            self.advance(h, true);
+            self.advance(h, Advance::Flush);
         }
+        self.stats.clock_outliers += self
+            .hosts
+            .values()
+            .filter(|st| st.jump_candidate.is_some())
+            .count() as u64;
         self.stats.hosts = hosts.len() as u64;
         let mut alerts: Vec<Alert> = self
             .alerts
@@ -326,6 +423,44 @@ impl Correlator {
     }
 }
 
+/// How far [`Correlator::advance`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Advance {
+    /// Decide the triggers whose window closed behind the watermark.
+    Normal,
+    /// Also decide those loaded before this time (memory pressure).
+    DecideBefore(i64),
+    /// Decide everything (end of input).
+    Flush,
+}
+
+/// A host's clock may jump this far on one event; further needs the next event to confirm it.
+const MAX_CLOCK_JUMP_MS: i64 = 24 * 3600 * 1000;
+
+/// Moves a host's clock for an event at `t`. A jump of more than a day, ahead or back, is held as a
+/// candidate until the host's next event lands within a day of it: a real change of era (a host off
+/// for a week, two recordings of one host read one after the other) confirms itself at once, while a
+/// single forged far-future or far-past record would otherwise push the watermark past every pending
+/// trigger and blind the host. An unconfirmed candidate is counted in [`Stats::clock_outliers`].
+fn advance_clock(st: &mut HostState, t: i64, stats: &mut Stats) {
+    let near = |a: i64, b: i64| a.abs_diff(b) <= MAX_CLOCK_JUMP_MS as u64;
+    if st.max_time == i64::MIN || near(t, st.max_time) {
+        if st.jump_candidate.take().is_some() {
+            stats.clock_outliers += 1;
+        }
+        st.max_time = st.max_time.max(t);
+        return;
+    }
+    match st.jump_candidate.take() {
+        Some(c) if near(t, c) => st.max_time = t.max(c),
+        Some(_) => {
+            stats.clock_outliers += 1;
+            st.jump_candidate = Some(t);
+        }
+        None => st.jump_candidate = Some(t),
+    }
+}
+
 /// True for an MDE image load with no signer of its own: its signer may come in a certificate row.
 fn needs_signer(load: &dllhound_model::ImageLoad, prov: &dllhound_model::Provenance) -> bool {
     load.signature.state == dllhound_model::SignatureState::Unknown
@@ -341,7 +476,7 @@ fn join_signer(cfg: &Config, st: &HostState, p: &mut PendingLoad) -> bool {
         return true;
     }
     if let Some(sig) = load.sha1.as_deref().and_then(|h| st.certs.get(h)) {
-        load.signature = sig.clone();
+        load.signature = sig.signature.clone();
         match trigger::evaluate(load, &cfg.path_classes) {
             Some(t) => p.trigger = t,
             None => return false,

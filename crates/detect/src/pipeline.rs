@@ -4,10 +4,11 @@ use crate::baseline::{Baseline, BaselineBuilder};
 use crate::coverage::{CoverageBuilder, HostCoverage};
 use crate::{trigger, Config, Correlator, Outcome, PathClasses, Stats};
 use dllhound_ingest::{read_input, Input, InputStats, ReadOptions};
+use dllhound_model::Footprint;
 use dllhound_model::{Event, EventKind, ImageLoad, Timestamp};
 use rayon::prelude::*;
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// What a batch scan yields.
 #[derive(Debug, Default)]
@@ -15,41 +16,113 @@ pub struct ScanOutput {
     /// Per input, in the order given.
     pub inputs: Vec<InputStats>,
     pub outcome: Outcome,
+    /// Events that went to the correlators in arrival order because holding them for sorting
+    /// would have passed the memory cap (0 when the scan stayed exact).
+    pub spilled_events: u64,
 }
 
+/// Share of [`Config::memory_cap`] that `scan` may spend holding events for sorting; the rest is the
+/// correlators' state budget.
+const SORT_SHARE: usize = 2;
+
 /// Reads every input (in parallel across inputs on the current rayon pool), then correlates each host
-/// (in parallel across hosts) over its events sorted by event time. Because each host is sorted
-/// first, the result is independent of file order, channel split and record order, not merely within
-/// the lateness; the streaming path (one event at a time) relies on the lateness instead.
+/// over its events sorted by event time. Because each host is sorted first, the result is independent
+/// of file order, channel split and record order, not merely within the lateness; the streaming path
+/// (one event at a time) relies on the lateness instead.
+///
+/// Memory: events held for sorting are counted against half of [`Config::memory_cap`]. If they reach
+/// it, every reader from then on hands its events to the correlators in sorted batches as it goes
+/// (counted in [`ScanOutput::spilled_events`]): the scan stays within its cap and its results are then
+/// exact within the lateness, as in [`scan_streaming`].
 pub fn scan(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> ScanOutput {
-    let per_input = read_each(inputs, opts, Vec::new, |events: &mut Vec<Event>, e| {
-        events.push(e)
+    let shards = shard_correlators(cfg, cfg.memory_cap / SORT_SHARE);
+    let budget = cfg.memory_cap - cfg.memory_cap / SORT_SHARE;
+    let held = AtomicUsize::new(0);
+    let spilling = AtomicBool::new(false);
+    let spilled = AtomicU64::new(0);
+    let per_input = read_each(inputs, opts, Held::default, |acc: &mut Held, e| {
+        if spilling.load(Ordering::Relaxed) {
+            acc.events.push(e);
+            if acc.events.len() >= STREAM_BATCH {
+                acc.spill(&shards, &held, &spilled);
+            }
+            return;
+        }
+        // The event, and the slot a doubling vector may leave empty beside it.
+        let bytes = e.footprint() + std::mem::size_of::<Event>();
+        acc.events.push(e);
+        acc.bytes += bytes;
+        if held.fetch_add(bytes, Ordering::Relaxed) + bytes > budget {
+            spilling.store(true, Ordering::Relaxed);
+            acc.spill(&shards, &held, &spilled);
+        }
     });
-    let mut by_host: HashMap<Arc<str>, Vec<Event>> = HashMap::new();
+    let n = shards.len();
+    let mut parts: Vec<Vec<Event>> = (0..n).map(|_| Vec::new()).collect();
     let mut stats = Vec::with_capacity(per_input.len());
-    for (events, st) in per_input {
-        for e in events {
-            by_host.entry(e.host.clone()).or_default().push(e);
+    for (acc, st) in per_input {
+        if spilling.load(Ordering::Relaxed) {
+            spilled.fetch_add(acc.events.len() as u64, Ordering::Relaxed);
+        }
+        for e in acc.events {
+            parts[shard_of(&e.host, n)].push(e);
         }
         stats.push(st);
     }
-    let mut hosts: Vec<Vec<Event>> = by_host.into_values().collect();
-    hosts.sort_by_key(|v| v.len());
-    let outcomes: Vec<Outcome> = hosts
+    let outcomes: Vec<Outcome> = shards
         .into_par_iter()
-        .rev()
-        .map(|mut events| {
+        .zip(parts)
+        .map(|(c, mut events)| {
+            let mut c = c.into_inner().unwrap_or_else(PoisonError::into_inner);
+            // Stable: events of one time keep input order, so the result does not depend on threads.
             events.sort_by_key(|e| e.time);
-            let mut c = Correlator::new(cfg.clone());
             events.into_iter().for_each(|e| c.push(e));
             c.finish()
         })
         .collect();
-    let outcome = merge_outcomes(outcomes);
     ScanOutput {
         inputs: stats,
-        outcome,
+        outcome: merge_outcomes(outcomes),
+        spilled_events: spilled.into_inner(),
     }
+}
+
+/// Events one reader holds for sorting, and their estimated bytes.
+#[derive(Default)]
+struct Held {
+    events: Vec<Event>,
+    bytes: usize,
+}
+
+impl Held {
+    /// Sends the held events to the correlators now, sorted, and gives their bytes back.
+    fn spill(&mut self, shards: &[Mutex<Correlator>], held: &AtomicUsize, spilled: &AtomicU64) {
+        spilled.fetch_add(self.events.len() as u64, Ordering::Relaxed);
+        held.fetch_sub(self.bytes, Ordering::Relaxed);
+        self.bytes = 0;
+        self.events.sort_by_key(|e| e.time);
+        let n = shards.len();
+        let mut parts: Vec<Vec<Event>> = (0..n).map(|_| Vec::new()).collect();
+        for e in self.events.drain(..) {
+            parts[shard_of(&e.host, n)].push(e);
+        }
+        for (shard, part) in shards.iter().zip(parts) {
+            if !part.is_empty() {
+                let mut c = shard.lock().unwrap_or_else(PoisonError::into_inner);
+                part.into_iter().for_each(|e| c.push(e));
+            }
+        }
+    }
+}
+
+/// One correlator per worker thread, sharing `state_budget` bytes of state between them.
+fn shard_correlators(cfg: &Config, state_budget: usize) -> Vec<Mutex<Correlator>> {
+    let n = rayon::current_num_threads().max(1);
+    let mut c = cfg.clone();
+    c.max_state_bytes = c.max_state_bytes.min(state_budget / n);
+    (0..n)
+        .map(|_| Mutex::new(Correlator::new(c.clone())))
+        .collect()
 }
 
 /// Reads every input in parallel, folding its events into a fresh `T` each; results keep input order.
@@ -83,6 +156,9 @@ pub fn add_stats(into: &mut Stats, s: Stats) {
     into.child_image_loads += s.child_image_loads;
     into.late_events += s.late_events;
     into.forced_evictions += s.forced_evictions;
+    into.memory_evictions += s.memory_evictions;
+    into.decided_early += s.decided_early;
+    into.clock_outliers += s.clock_outliers;
     into.hosts += s.hosts;
 }
 
@@ -146,9 +222,10 @@ const STREAM_BATCH: usize = 1 << 13;
 /// [`Config::lateness_ms`] only, so inputs of one host should be given in time order (as exports and
 /// rotated logs are).
 pub fn scan_streaming(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> ScanOutput {
-    let shards = rayon::current_num_threads().max(1);
-    let mut correlators: Vec<Correlator> =
-        (0..shards).map(|_| Correlator::new(cfg.clone())).collect();
+    let mut correlators: Vec<Correlator> = shard_correlators(cfg, cfg.memory_cap)
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner))
+        .collect();
     let mut batch: Vec<Event> = Vec::with_capacity(STREAM_BATCH);
     let mut stats = Vec::with_capacity(inputs.len());
     for input in inputs {
@@ -168,6 +245,7 @@ pub fn scan_streaming(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> Sca
     ScanOutput {
         inputs: stats,
         outcome: merge_outcomes(outcomes),
+        spilled_events: 0,
     }
 }
 

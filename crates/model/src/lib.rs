@@ -24,6 +24,7 @@
 //! ```
 
 mod event;
+mod footprint;
 mod path;
 mod process;
 mod provenance;
@@ -34,6 +35,7 @@ pub use event::{
     CertificateInfo, DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad,
     NetworkConnect, ProcessStart,
 };
+pub use footprint::{heap, Footprint};
 pub use path::WinPath;
 pub use process::ProcessKey;
 pub use provenance::Provenance;

@@ -539,3 +539,110 @@ fn plant(out: &mut Out<'_>, rng: &mut ChaCha8Rng, h: u32, k: u32, ms: i64) -> io
         time: iso(loader.1),
     })
 }
+
+/// Writes a hostile flood: `events` records, all inside one minute, each with a new ProcessGuid, a new
+/// DLL path under Temp (unsigned: a trigger), a new written file or a new connection, spread over
+/// `hosts` hosts, with about one record in 500 dated far in the future (year 9999) and one in 500 far
+/// in the past (1970). At the end, one real chain (an unsigned DLL written to Temp and loaded) on host 0.
+/// Nothing in it is ever evicted by time within the run: it tests the memory cap.
+pub fn flood(events: u64, hosts: u32, w: &mut dyn Write) -> io::Result<SimStats> {
+    let mut out = Out {
+        w,
+        stats: SimStats::default(),
+        line: String::with_capacity(2048),
+    };
+    let start = SimConfig::default().start_ms;
+    let hosts = hosts.max(1);
+    let n = events.max(1);
+    const FUTURE: i64 = 253_402_300_000_000; // 9999-12-31
+    for i in 0..n {
+        // Prime strides, so the odd dates fall on every host rather than on a few.
+        let ms = if i % 499 == 7 {
+            FUTURE - (i as i64)
+        } else if i % 491 == 9 {
+            i as i64
+        } else {
+            start + (i as i64 * 60_000) / n as i64
+        };
+        let h = (i % u64::from(hosts)) as u32;
+        let host = host_name(h);
+        let g = format!("{{{i:016x}-0000-4000-8000-000000000000}}");
+        let pid = (i % 60_000).to_string();
+        let dll = format!(r"C:\Users\u{h}\AppData\Local\Temp\f{i:x}\payload{i}.dll");
+        match i % 4 {
+            0 | 1 => out.record(
+                &host,
+                7,
+                ms,
+                &[
+                    ("ProcessGuid", &g),
+                    ("ProcessId", &pid),
+                    ("Image", r"C:\Windows\System32\rundll32.exe"),
+                    ("ImageLoaded", &dll),
+                    ("Signed", "false"),
+                    ("SignatureStatus", "Unavailable"),
+                    ("Signature", "-"),
+                ],
+            )?,
+            2 => out.record(
+                &host,
+                11,
+                ms,
+                &[
+                    ("ProcessGuid", &g),
+                    ("ProcessId", &pid),
+                    ("Image", r"C:\Windows\explorer.exe"),
+                    ("TargetFilename", &dll),
+                ],
+            )?,
+            _ => out.record(
+                &host,
+                1,
+                ms,
+                &[
+                    ("ProcessGuid", &g),
+                    ("ProcessId", &pid),
+                    ("Image", r"C:\Windows\System32\rundll32.exe"),
+                    ("OriginalFileName", "RUNDLL32.EXE"),
+                    (
+                        "CommandLine",
+                        &format!("rundll32.exe {dll},Start {}", "A".repeat(200)),
+                    ),
+                    ("ParentProcessGuid", &g),
+                    ("ParentImage", r"C:\Windows\explorer.exe"),
+                ],
+            )?,
+        }
+    }
+    // The one chain that matters, after the flood: written, then loaded 2 s later.
+    let host = host_name(0);
+    let ms = start + 61_000;
+    let g = "{0000dead-0000-4000-8000-000000000000}";
+    let dll = r"C:\Users\victim\AppData\Local\Temp\real\evil.dll";
+    out.record(
+        &host,
+        11,
+        ms,
+        &[
+            ("ProcessGuid", "{0000beef-0000-4000-8000-000000000000}"),
+            ("ProcessId", "4100"),
+            ("Image", r"C:\Program Files\Mozilla Firefox\firefox.exe"),
+            ("TargetFilename", dll),
+        ],
+    )?;
+    out.record(
+        &host,
+        7,
+        ms + 2_000,
+        &[
+            ("ProcessGuid", g),
+            ("ProcessId", "4200"),
+            ("Image", r"C:\Windows\System32\svchost.exe"),
+            ("ImageLoaded", dll),
+            ("Signed", "false"),
+            ("SignatureStatus", "Unavailable"),
+            ("Signature", "-"),
+        ],
+    )?;
+    Ok(out.stats)
+}

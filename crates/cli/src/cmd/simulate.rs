@@ -26,6 +26,18 @@ pub fn run(a: SimulateArgs) -> Result<ExitCode> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::with_capacity(1 << 20, sink);
+    if a.flood {
+        let stats =
+            dllhound_simulate::flood(events, a.hosts, &mut out).context("writing telemetry")?;
+        out.flush().context("writing telemetry")?;
+        eprintln!(
+            "dllhound: simulated a flood of {} records ({:.1} MB) over {} hosts",
+            stats.records,
+            stats.bytes as f64 / 1e6,
+            a.hosts
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let (stats, truth) = generate(&cfg, &mut out).context("writing telemetry")?;
     out.flush().context("writing telemetry")?;
     if let Some(p) = &a.truth {
