@@ -2,6 +2,7 @@
 
 use crate::csv_rows::decode_csv;
 use crate::evtx_file::{decode_evtx, decode_evtx_file};
+use crate::expand::{Allowance, Capped, Compressed, Counted};
 use crate::formats::FormatChoice;
 use crate::json_lines::{decode_lines_stream, decode_text};
 use crate::xml::decode_xml;
@@ -61,7 +62,8 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
         Input::Stdin => {
             let stdin = std::io::stdin();
             let mut lock = stdin.lock();
-            decode_reader(&mut lock, &name, opts, 0, &mut stats, sink);
+            let allowance = Allowance::for_size(None);
+            decode_reader(&mut lock, &name, opts, 0, &allowance, &mut stats, sink);
         }
         Input::Path(p) => match std::fs::File::open(p) {
             Ok(mut f) => {
@@ -71,7 +73,8 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
                     // The evtx crate reads chunk by chunk from the file itself: no copy of the log.
                     decode_evtx_file(p, &name, opts.evtx_threads, &mut stats, sink)
                 } else {
-                    decode_reader(&mut f, &name, opts, 0, &mut stats, sink)
+                    let allowance = Allowance::for_size(f.metadata().ok().map(|m| m.len()));
+                    decode_reader(&mut f, &name, opts, 0, &allowance, &mut stats, sink)
                 }
             }
             Err(source) => stats.input_errors.push(IngestError::Io {
@@ -96,7 +99,16 @@ pub fn read_bytes(
 ) -> InputStats {
     let mut stats = InputStats::new(name);
     let name: Arc<str> = name.into();
-    decode_reader(&mut Cursor::new(bytes), &name, opts, 0, &mut stats, sink);
+    let allowance = Allowance::for_size(Some(bytes.len() as u64));
+    decode_reader(
+        &mut Cursor::new(bytes),
+        &name,
+        opts,
+        0,
+        &allowance,
+        &mut stats,
+        sink,
+    );
     stats
 }
 
@@ -135,6 +147,7 @@ fn decode_reader(
     name: &Arc<str>,
     opts: &ReadOptions,
     depth: u32,
+    allowance: &Allowance,
     stats: &mut InputStats,
     sink: &mut dyn FnMut(Event),
 ) {
@@ -148,6 +161,11 @@ fn decode_reader(
         Ok(h) => h,
         Err(e) => return io_err(stats, e),
     };
+    if head.is_empty() && depth == 0 {
+        return stats.input_errors.push(IngestError::Empty {
+            path: name.to_string(),
+        });
+    }
     let kind = sniff(&head);
     let first = head
         .iter()
@@ -155,8 +173,10 @@ fn decode_reader(
         .copied();
     match (&kind, opts.format) {
         (Container::Gzip, _) if depth < MAX_ARCHIVE_DEPTH => {
-            let mut gz = MultiGzDecoder::new(Cursor::new(head).chain(r));
-            decode_reader(&mut gz, name, opts, depth + 1, stats, sink)
+            let (compressed, count) = Counted::new(Cursor::new(head).chain(r));
+            let gz = MultiGzDecoder::new(compressed);
+            let mut gz = Capped::new(gz, Compressed::Counted(count), allowance);
+            decode_reader(&mut gz, name, opts, depth + 1, allowance, stats, sink)
         }
         (
             Container::Text,
@@ -176,7 +196,7 @@ fn decode_reader(
             if let Err(e) = r.read_to_end(&mut buf) {
                 return io_err(stats, e);
             }
-            decode_bytes(buf, name, opts, depth, stats, sink)
+            decode_bytes(buf, name, opts, depth, allowance, stats, sink)
         }
     }
 }
@@ -218,13 +238,14 @@ fn decode_bytes(
     name: &Arc<str>,
     opts: &ReadOptions,
     depth: u32,
+    allowance: &Allowance,
     stats: &mut InputStats,
     sink: &mut dyn FnMut(Event),
 ) {
     let kind = sniff(&buf);
     match (kind, opts.format) {
         (Container::Zip, _) if depth < MAX_ARCHIVE_DEPTH => {
-            decode_zip(buf, name, opts, depth, stats, sink)
+            decode_zip(buf, name, opts, depth, allowance, stats, sink)
         }
         (Container::Evtx, FormatChoice::Auto | FormatChoice::Evtx) => {
             decode_evtx(buf, name, opts.evtx_threads, stats, sink)
@@ -247,6 +268,7 @@ fn decode_zip(
     name: &Arc<str>,
     opts: &ReadOptions,
     depth: u32,
+    allowance: &Allowance,
     stats: &mut InputStats,
     sink: &mut dyn FnMut(Event),
 ) {
@@ -261,7 +283,7 @@ fn decode_zip(
         }
     };
     for i in 0..zip.len() {
-        let mut member = match zip.by_index(i) {
+        let member = match zip.by_index(i) {
             Ok(m) => m,
             Err(e) => {
                 let reason = format!("member {i}: {e}");
@@ -276,7 +298,17 @@ fn decode_zip(
             continue;
         }
         let member_name: Arc<str> = format!("{name}:{}", member.name()).into();
-        decode_reader(&mut member, &member_name, opts, depth + 1, stats, sink);
+        let compressed = Compressed::Known(member.compressed_size());
+        let mut member = Capped::new(member, compressed, allowance);
+        decode_reader(
+            &mut member,
+            &member_name,
+            opts,
+            depth + 1,
+            allowance,
+            stats,
+            sink,
+        );
     }
 }
 

@@ -15,6 +15,12 @@ pub enum IngestError {
     Archive { path: String, reason: String },
     #[error("{path}: not an EVTX file: {reason}")]
     Evtx { path: String, reason: String },
+    #[error("{path}: {reason}")]
+    Walk { path: String, reason: String },
+    #[error("{path}: empty: nothing to read")]
+    Empty { path: String },
+    #[error("{path}: damaged: {reason}")]
+    Damaged { path: String, reason: String },
     #[error("{path}: unrecognised content (not EVTX, JSON lines, zip or gzip)")]
     Unrecognised { path: String },
 }

@@ -16,6 +16,19 @@ pub fn decode_evtx_file(
     sink: &mut dyn FnMut(Event),
 ) {
     stats.bytes += std::fs::metadata(path).map_or(0, |m| m.len());
+    match std::fs::File::open(path) {
+        Ok(f) => report_damage(
+            &mut std::io::BufReader::with_capacity(1 << 16, f),
+            input,
+            stats,
+        ),
+        Err(source) => {
+            return stats.input_errors.push(IngestError::Io {
+                path: input.to_string(),
+                source,
+            })
+        }
+    }
     match EvtxParser::from_path(path) {
         Ok(p) => decode_parser(p, input, threads, stats, sink),
         Err(e) => stats.input_errors.push(IngestError::Evtx {
@@ -34,6 +47,7 @@ pub fn decode_evtx(
     sink: &mut dyn FnMut(Event),
 ) {
     stats.bytes += buf.len() as u64;
+    report_damage(&mut &buf[..], input, stats);
     let parser = match EvtxParser::from_buffer(buf) {
         Ok(p) => p,
         Err(e) => {
@@ -45,6 +59,22 @@ pub fn decode_evtx(
         }
     };
     decode_parser(parser, input, threads, stats, sink)
+}
+
+/// Names every structural problem of the image (see [`crate::evtx_check`]) as an input error.
+fn report_damage(r: &mut dyn std::io::Read, input: &Arc<str>, stats: &mut InputStats) {
+    match crate::evtx_check::check(r) {
+        Ok(problems) => stats
+            .input_errors
+            .extend(problems.into_iter().map(|reason| IngestError::Damaged {
+                path: input.to_string(),
+                reason,
+            })),
+        Err(source) => stats.input_errors.push(IngestError::Io {
+            path: input.to_string(),
+            source,
+        }),
+    }
 }
 
 fn decode_parser<T: std::io::Read + std::io::Seek>(

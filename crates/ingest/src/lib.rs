@@ -24,7 +24,9 @@
 mod container;
 mod csv_rows;
 mod error;
+mod evtx_check;
 mod evtx_file;
+mod expand;
 mod fast;
 pub mod formats;
 mod json_lines;

@@ -1,6 +1,7 @@
 //! Naming inputs: paths, folders (recursive) and stdin.
 
 use crate::IngestError;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// One input to read.
@@ -20,16 +21,18 @@ impl Input {
 }
 
 /// Expands command-line arguments into inputs: `-` is stdin, a folder is walked recursively (sorted,
-/// hidden entries included, symlinked folders not followed), a file is itself. Folder entries that
-/// cannot be listed come back as errors; the rest still run.
+/// hidden entries included), a file is itself. Symlinked folders are followed, once: a link back to
+/// a folder already being walked (a loop) or already walked is reported as an error, not followed.
+/// Entries that cannot be listed or followed come back as errors; the rest still run.
 pub fn expand_inputs(args: &[PathBuf]) -> (Vec<Input>, Vec<IngestError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
+    let mut seen = HashSet::new();
     for a in args {
         if a.as_os_str() == "-" {
             inputs.push(Input::Stdin);
         } else if a.is_dir() {
-            walk(a, &mut inputs, &mut errors);
+            walk(a, &mut seen, &mut inputs, &mut errors);
         } else {
             inputs.push(Input::Path(a.clone()));
         }
@@ -37,36 +40,55 @@ pub fn expand_inputs(args: &[PathBuf]) -> (Vec<Input>, Vec<IngestError>) {
     (inputs, errors)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Input>, errors: &mut Vec<IngestError>) {
-    let rd = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(source) => {
-            errors.push(IngestError::Io {
+fn walk(
+    dir: &Path,
+    seen: &mut HashSet<PathBuf>,
+    out: &mut Vec<Input>,
+    errors: &mut Vec<IngestError>,
+) {
+    let io_err = |source| IngestError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    match std::fs::canonicalize(dir) {
+        Ok(real) if !seen.insert(real.clone()) => {
+            errors.push(IngestError::Walk {
                 path: dir.display().to_string(),
-                source,
+                reason: format!(
+                    "the folder {} is already scanned through another path (a symlink, or a symlink loop): not scanned again",
+                    real.display()
+                ),
             });
             return;
         }
+        Ok(_) => {}
+        Err(e) => return errors.push(io_err(e)),
+    }
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => return errors.push(io_err(e)),
     };
     let mut entries: Vec<PathBuf> = Vec::new();
     for e in rd {
         match e {
             Ok(e) => entries.push(e.path()),
-            Err(source) => errors.push(IngestError::Io {
-                path: dir.display().to_string(),
-                source,
-            }),
+            Err(e) => errors.push(io_err(e)),
         }
     }
     entries.sort();
     for p in entries {
-        let is_dir = std::fs::symlink_metadata(&p)
-            .map(|m| m.is_dir())
-            .unwrap_or(false);
-        if is_dir {
-            walk(&p, out, errors);
-        } else if is_telemetry_name(&p) {
-            out.push(Input::Path(p));
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(&p, seen, out, errors),
+            Ok(_) if is_telemetry_name(&p) => out.push(Input::Path(p)),
+            Ok(_) => {}
+            // A dangling link or one that loops on itself: named, since it may have been evidence.
+            Err(source) if is_telemetry_name(&p) || p.is_symlink() => {
+                errors.push(IngestError::Io {
+                    path: p.display().to_string(),
+                    source,
+                })
+            }
+            Err(_) => {}
         }
     }
 }
@@ -94,5 +116,36 @@ mod tests {
         assert!(is_telemetry_name(Path::new("a/b.JSON")));
         assert!(!is_telemetry_name(Path::new("a/meta.yaml")));
         assert!(!is_telemetry_name(Path::new("README.md")));
+    }
+}
+
+#[cfg(all(test, unix))]
+mod walk_tests {
+    use super::*;
+
+    #[test]
+    fn a_symlink_loop_is_reported_once_and_the_rest_is_listed() {
+        let d = std::env::temp_dir().join(format!("dllhound-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("sub/a.json"), "{}").unwrap();
+        std::os::unix::fs::symlink(&d, d.join("sub/back")).unwrap();
+        std::os::unix::fs::symlink(d.join("sub"), d.join("again")).unwrap();
+        std::os::unix::fs::symlink(d.join("gone.json"), d.join("dangling.json")).unwrap();
+        let (inputs, errors) = expand_inputs(std::slice::from_ref(&d));
+        // Sorted: `again` (a link to `sub`) comes first and is walked; `sub` is then a repeat.
+        assert_eq!(inputs, [Input::Path(d.join("again/a.json"))]);
+        let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(
+            errors[0].contains("again/back:") && errors[0].contains("symlink loop"),
+            "{errors:#?}"
+        );
+        assert!(errors[1].contains("dangling.json"), "{errors:#?}");
+        assert!(
+            errors[2].contains("sub:") && errors[2].contains("already scanned"),
+            "{errors:#?}"
+        );
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }

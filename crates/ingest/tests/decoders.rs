@@ -257,3 +257,30 @@ fn long_inputs_are_read_in_blocks_without_losing_or_splitting_lines() {
     assert_eq!(events.last().unwrap().provenance.line, Some(n as u64 + 1));
     assert_eq!(stats.bytes, text.len() as u64);
 }
+
+#[test]
+fn a_file_deleted_between_listing_and_reading_is_a_located_error_and_the_rest_reads() {
+    let dir = std::env::temp_dir().join(format!("dllhound-deleted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/attack-chain.jsonl"
+    );
+    std::fs::copy(example, dir.join("a.jsonl")).unwrap();
+    std::fs::copy(example, dir.join("b.jsonl")).unwrap();
+    let (inputs, errors) = dllhound_ingest::expand_inputs(std::slice::from_ref(&dir));
+    assert!(errors.is_empty());
+    assert_eq!(inputs.len(), 2);
+    std::fs::remove_file(dir.join("a.jsonl")).unwrap();
+    let opts = dllhound_ingest::ReadOptions::default();
+    let gone = dllhound_ingest::read_input(&inputs[0], &opts, &mut |_| {});
+    let err = gone.input_errors[0].to_string();
+    assert!(
+        err.contains("a.jsonl") && err.contains("No such file"),
+        "{err}"
+    );
+    assert_eq!(gone.records_ok + gone.records_bad, 0);
+    let kept = dllhound_ingest::read_input(&inputs[1], &opts, &mut |_| {});
+    assert!(kept.is_clean());
+    assert_eq!(kept.records_ok, 120);
+}
