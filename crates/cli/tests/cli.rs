@@ -188,7 +188,7 @@ fn hostile() -> PathBuf {
             r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{eid},"Hostname":"h","UtcTime":"2026-01-01 00:00:{t}","ProcessGuid":"{{aaaaaaaa-0000-0000-0000-000000000001}}",{extra}}}"#
         )
     };
-    let dll = r#"C:\\Users\\x\\AppData\\Local\\Temp\\\u001b[2Jevil.dll"#;
+    let dll = r#"C:\\Users\\x\\AppData\\Local\\Temp\\\u001b[2Jevil\u202elld.exe"#;
     let text = [
         line(11, "01.000", &format!(r#""Image":"C:\\w.exe","TargetFilename":"{dll}""#)),
         line(1, "01.500", r#""Image":"C:\\Windows\\System32\\rundll32.exe","CommandLine":"=cmd|' /C calc'!A0""#),
@@ -205,7 +205,63 @@ fn table_output_escapes_control_characters() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ALERT"), "{text}");
     assert!(!text.contains('\u{1b}'), "raw ESC reached the terminal");
-    assert!(text.contains(r"\x1b[2Jevil.dll"));
+    assert!(
+        !text.contains('\u{202e}'),
+        "a raw right-to-left override reached the terminal"
+    );
+    assert!(text.contains(r"\x1b[2Jevil\u{202e}lld.exe"), "{text}");
+}
+
+#[test]
+fn csv_output_defuses_every_formula_prefix() {
+    let line = |eid: u32, g: u32, t: &str, extra: &str| {
+        format!(
+            r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{eid},"Hostname":"h","UtcTime":"2026-01-01 00:00:{t}","ProcessGuid":"{{aaaaaaaa-0000-0000-0000-00000000000{g}}}",{extra}}}"#
+        )
+    };
+    let prefixes = ["+", "-", "@", "\\t", "\\r", "="];
+    let mut lines = Vec::new();
+    for (g, p) in prefixes.iter().enumerate() {
+        let dll = format!(r#"C:\\Users\\x\\AppData\\Local\\Temp\\e{g}.dll"#);
+        let cl = format!(r#"{p}cmd|' /C calc'!A{g} C:\\Users\\x\\AppData\\Local\\Temp\\e{g}.dll"#);
+        let rd = r#""Image":"C:\\Windows\\System32\\rundll32.exe""#;
+        lines.push(line(
+            1,
+            g as u32,
+            "01.000",
+            &format!(r#"{rd},"CommandLine":"{cl}""#),
+        ));
+        lines.push(line(
+            7,
+            g as u32,
+            "02.000",
+            &format!(r#"{rd},"ImageLoaded":"{dll}","Signed":"false""#),
+        ));
+    }
+    let p = tmp("formulas.jsonl", &lines.join("\n"));
+    let out = dllhound(&["scan", "--output-format", "csv", s(&p)], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let col = r
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "process.command_line")
+        .unwrap();
+    let cells: Vec<String> = r
+        .records()
+        .map(|rec| rec.unwrap()[col].to_string())
+        .collect();
+    assert_eq!(cells.len(), 6, "{text}");
+    for c in &cells {
+        let live = matches!(c.chars().next(), Some('=' | '+' | '-' | '@' | '\t' | '\r'));
+        assert!(!live, "a formula cell left live: {c:?}");
+    }
+    // Decoders trim surrounding whitespace, so the tab and CR prefixes may already be gone.
+    assert!(
+        cells.iter().filter(|c| c.starts_with('\'')).count() >= 4,
+        "{cells:#?}"
+    );
 }
 
 #[test]
