@@ -37,6 +37,10 @@ pub struct Config {
     pub baseline: Option<BaselinePolicy>,
     /// Keep suppressed triggers (with what suppressed them) in the outcome.
     pub keep_suppressed: bool,
+    /// Streaming: release each alert as soon as its first corroborator is in, and later evidence
+    /// as updates of the same id (`Correlator::take_emissions`), instead of building them all at the
+    /// end of the run.
+    pub emit_early: bool,
 }
 
 impl Default for Config {
@@ -56,6 +60,7 @@ impl Default for Config {
             tuning: Tuning::default_tuning(),
             baseline: None,
             keep_suppressed: false,
+            emit_early: false,
         }
     }
 }

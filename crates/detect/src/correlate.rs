@@ -51,8 +51,38 @@ pub struct Outcome {
     pub signals: Vec<Alert>,
     /// Suppressed triggers (only when [`Config::keep_suppressed`] is on).
     pub suppressed: Vec<Alert>,
+    /// With [`Config::emit_early`]: what the end of input still released (see
+    /// [`Correlator::take_emissions`]); `alerts` is then empty.
+    pub emissions: Vec<Emission>,
     pub stats: Stats,
 }
+
+/// An alert released while streaming ([`Config::emit_early`]).
+#[derive(Debug, Clone)]
+pub struct Emission {
+    pub alert: Alert,
+    /// False the first time an id is released (as soon as its first corroborator is in); true when
+    /// the window closed with more evidence than was released then: the same id, fuller content.
+    pub update: bool,
+}
+
+/// What was released for one (process, DLL) of a host.
+struct Released {
+    id: String,
+    /// Evidence items released so far.
+    evidence: usize,
+    /// Event time of the load, for forgetting it.
+    time: i64,
+    /// The decided findings merged so far (none until the window closes).
+    builder: Option<Builder>,
+}
+
+/// What one host released, by (loading process, DLL match key).
+type HostReleased = HashMap<(ProcessKey, Box<str>), Released>;
+
+/// Pending triggers of a host above which early release is skipped (each event would re-match
+/// them all); they are still released when their window closes.
+const EARLY_LIMIT: usize = 64;
 
 /// How close a child's start must be to its image being mapped in the parent.
 const CHILD_IMAGE_WINDOW_MS: i64 = 10_000;
@@ -60,6 +90,7 @@ const CHILD_IMAGE_WINDOW_MS: i64 = 10_000;
 type AlertKey = (Arc<str>, ProcessKey, Box<str>);
 
 /// Accumulates one (host, process, DLL) finding until the run ends.
+#[derive(Clone)]
 struct Builder {
     first: Held<dllhound_model::ImageLoad>,
     trigger: trigger::Trigger,
@@ -83,6 +114,10 @@ pub struct Correlator {
     seq: u64,
     /// Estimated bytes of held state (see [`crate::state`]).
     held: usize,
+    /// Streaming: alerts released and not yet taken.
+    emissions: Vec<Emission>,
+    /// Streaming: what each host released, by (process, DLL match key).
+    released: HashMap<Arc<str>, HostReleased>,
 }
 
 fn secs(ms: i64) -> f64 {
@@ -100,7 +135,23 @@ impl Correlator {
             stats: Stats::default(),
             seq: 0,
             held: 0,
+            emissions: Vec::new(),
+            released: HashMap::new(),
         }
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Event time of the oldest trigger still waiting for its window, if any (a stream's offsets
+    /// must not be committed past what rebuilding it needs).
+    pub fn oldest_pending(&self) -> Option<i64> {
+        self.hosts
+            .values()
+            .filter_map(|st| st.pending.keys().next().map(|k| k.0))
+            .min()
     }
 
     pub fn config(&self) -> &Config {
@@ -126,9 +177,12 @@ impl Correlator {
         }
         advance_clock(st, t, &mut self.stats);
         let prov = ev.provenance;
+        // Whether this event may complete a pending trigger (streaming releases alerts at once).
+        let mut may_complete = !matches!(ev.kind, EventKind::Certificate(_));
         match ev.kind {
             EventKind::ImageLoad(load) => {
                 let trigger = trigger::evaluate(&load, &self.cfg.path_classes);
+                may_complete = false;
                 if load.is_main_module() {
                     self.stats.main_module_loads += 1;
                 } else if trigger.is_some() || needs_signer(&load, &prov) {
@@ -150,6 +204,7 @@ impl Correlator {
                             }
                         }
                     }
+                    may_complete = true;
                     if let Some(st) = self.hosts.get_mut(&host) {
                         let held = Held {
                             time: t,
@@ -236,6 +291,9 @@ impl Correlator {
         }
         if let Some(st) = self.hosts.get(&host) {
             self.held += st.bytes.saturating_sub(before);
+        }
+        if self.cfg.emit_early && may_complete {
+            self.release_early(&host);
         }
         self.advance(&host, Advance::Normal);
         if self.held > self.cfg.max_state_bytes {
@@ -364,7 +422,11 @@ impl Correlator {
             );
             if corroborated {
                 self.stats.corroborated += 1;
-                merge(&mut self.alerts, key, b);
+                if self.cfg.emit_early {
+                    self.release_final(key, b);
+                } else {
+                    merge(&mut self.alerts, key, b);
+                }
             } else if self.cfg.signals {
                 merge(&mut self.signals, key, b);
             }
@@ -381,7 +443,103 @@ impl Correlator {
             st.sweep(keep_from, procs_from);
             self.stats.forced_evictions += st.enforce_cap(self.cfg.max_records_per_host);
             self.held = self.held.saturating_sub(before - st.bytes);
+            if let Some(r) = self.released.get_mut(host) {
+                r.retain(|_, e| e.time >= procs_from);
+            }
         }
+    }
+
+    /// Streaming: releases every pending trigger of `host` that is now corroborated (and not
+    /// suppressed) and was not released before. Its id is final; later evidence comes as an update.
+    fn release_early(&mut self, host: &Arc<str>) {
+        let Some(st) = self.hosts.get(host) else {
+            return;
+        };
+        if st.pending.is_empty() || st.pending.len() > EARLY_LIMIT {
+            return;
+        }
+        let released = self.released.entry(host.clone()).or_default();
+        for p in st.pending.values() {
+            if p.trigger.is_pending_signer() {
+                continue;
+            }
+            let l = &p.load;
+            let ek: (ProcessKey, Box<str>) = (l.ev.process.clone(), l.ev.dll.match_key().into());
+            if released.contains_key(&ek)
+                || st.is_child_image(&ek.0, &ek.1, l.time, CHILD_IMAGE_WINDOW_MS)
+            {
+                continue;
+            }
+            let b = match_pending(&self.cfg, st, (**p).clone());
+            if (b.writes.is_empty() && b.execs.is_empty() && b.nets.is_empty())
+                || suppression(&self.cfg, &b).is_some()
+            {
+                continue;
+            }
+            let time = l.time;
+            let alert = build((host.clone(), ek.0.clone(), ek.1.clone()), b, false);
+            released.insert(
+                ek,
+                Released {
+                    id: alert.id.clone(),
+                    evidence: evidence_count(&alert),
+                    time,
+                    builder: None,
+                },
+            );
+            self.emissions.push(Emission {
+                alert,
+                update: false,
+            });
+        }
+    }
+
+    /// Streaming: a trigger decided as an alert when its window closed. Released now if it was not
+    /// released early, or as an update (same id) if it carries more evidence than was released.
+    fn release_final(&mut self, key: AlertKey, b: Builder) {
+        let time = b.first.time;
+        let released = self.released.entry(key.0.clone()).or_default();
+        let e = released
+            .entry((key.1.clone(), key.2.clone()))
+            .or_insert_with(|| Released {
+                id: String::new(),
+                evidence: 0,
+                time,
+                builder: None,
+            });
+        match &mut e.builder {
+            Some(a) => merge_into(a, b),
+            None => e.builder = Some(b),
+        }
+        let Some(merged) = e.builder.clone() else {
+            return;
+        };
+        let mut alert = build(key, merged, false);
+        let update = !e.id.is_empty();
+        if update {
+            alert.id = e.id.clone();
+        }
+        let n = evidence_count(&alert);
+        if !update || n > e.evidence {
+            e.id = alert.id.clone();
+            e.evidence = n;
+            self.emissions.push(Emission { alert, update });
+        }
+    }
+
+    /// Streaming: the alerts released since the last call, in release order.
+    pub fn take_emissions(&mut self) -> Vec<Emission> {
+        std::mem::take(&mut self.emissions)
+    }
+
+    /// Streaming: decides every pending trigger now (end of input, or a partition given up) and
+    /// returns what that released.
+    pub fn flush(&mut self) -> Vec<Emission> {
+        let hosts: Vec<Arc<str>> = self.hosts.keys().cloned().collect();
+        for h in &hosts {
+            self.advance(h, Advance::Flush);
+        }
+        self.take_emissions()
     }
 
     /// Ends the run: every pending trigger is decided, alerts are built and scored.
@@ -418,6 +576,7 @@ impl Correlator {
             alerts,
             signals,
             suppressed,
+            emissions: self.emissions,
             stats: self.stats,
         }
     }
@@ -639,24 +798,32 @@ fn merge(map: &mut HashMap<AlertKey, Builder>, key: AlertKey, b: Builder) {
         None => {
             map.insert(key, b);
         }
-        Some(a) => {
-            a.loads += b.loads;
-            if (b.first.time, &b.first.prov) < (a.first.time, &a.first.prov) {
-                a.first = b.first;
-                a.trigger = b.trigger;
-            }
-            if a.loader.is_none() {
-                a.loader = b.loader;
-            }
-            if a.suppressed_by.is_none() {
-                a.suppressed_by = b.suppressed_by;
-            }
-            a.writes.extend(b.writes);
-            a.execs.extend(b.execs);
-            a.nets.extend(b.nets);
-            a.dns.extend(b.dns);
-        }
+        Some(a) => merge_into(a, b),
     }
+}
+
+/// Adds a later finding for the same (host, process, DLL) to an earlier one.
+fn merge_into(a: &mut Builder, b: Builder) {
+    a.loads += b.loads;
+    if (b.first.time, &b.first.prov) < (a.first.time, &a.first.prov) {
+        a.first = b.first;
+        a.trigger = b.trigger;
+    }
+    if a.loader.is_none() {
+        a.loader = b.loader;
+    }
+    if a.suppressed_by.is_none() {
+        a.suppressed_by = b.suppressed_by;
+    }
+    a.writes.extend(b.writes);
+    a.execs.extend(b.execs);
+    a.nets.extend(b.nets);
+    a.dns.extend(b.dns);
+}
+
+/// Evidence items of an alert (what an update must add to).
+fn evidence_count(a: &Alert) -> usize {
+    a.fresh_write.len() + a.follow_on_exec.len() + a.outbound_network.len() + a.dns.len()
 }
 
 /// Sorts by (time, provenance) and keeps the first of each content key: duplicates logged by the

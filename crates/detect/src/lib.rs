@@ -46,7 +46,7 @@ pub use alert::{
 };
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::Config;
-pub use correlate::{Correlator, Outcome, Stats};
+pub use correlate::{Correlator, Emission, Outcome, Stats};
 pub use netclass::DestinationClass;
-pub use pipeline::{coverage, learn_baseline, scan, scan_streaming, ScanOutput};
+pub use pipeline::{add_stats, coverage, learn_baseline, scan, scan_streaming, ScanOutput};
 pub use score::Severity;

@@ -6,6 +6,7 @@
 //! event.kind                "alert"; "signal" for an uncorroborated trigger (--signals);
 //!                           "suppressed" for an allowlisted or baselined trigger (--show-suppressed)
 //! suppressed_by             {source: default_tuning|allowlist|baseline, id, reason} (suppressed only)
+//! event.action              "update" on a streamed alert re-released with more evidence (stream --updates)
 //! event.severity            low | medium | high | critical
 //! risk_score                0..100 (see dllhound_detect::score)
 //! rule.id / rule.name / rule.reference     AN0052
@@ -59,6 +60,9 @@ pub struct AlertRecord<'a> {
 pub struct EventField {
     pub kind: &'static str,
     pub severity: &'static str,
+    /// `update` on a streamed alert re-released with more evidence (`dllhound stream --updates`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -150,6 +154,7 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
             event: EventField {
                 kind: kind(a),
                 severity: a.severity.as_str(),
+                action: None,
             },
             risk_score: a.score,
             rule: RuleField {
