@@ -32,6 +32,82 @@ pub enum Command {
     Coverage(CoverageArgs),
     /// Write synthetic fleet telemetry (Sysmon JSON lines) with planted AN0052 chains.
     Simulate(SimulateArgs),
+    /// Turn saved alerts (NDJSON) into a self-contained HTML triage report.
+    Report(ReportArgs),
+    /// Detect continuously: stdin (-), a growing file (--follow), or a Kafka consumer group.
+    /// Each alert is written as soon as its first corroborator arrives, each id once.
+    Stream(Box<StreamArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// `-` reads stdin until it ends.
+    #[arg(required_unless_present_any = ["follow", "kafka_brokers"], conflicts_with_all = ["follow", "kafka_brokers"])]
+    pub source: Option<String>,
+    /// Follow a growing file (JSON lines), like `tail -F`: across rotation and truncation.
+    #[arg(long, conflicts_with = "kafka_brokers")]
+    pub follow: Option<PathBuf>,
+    /// Consume a Kafka topic as a member of a consumer group (HOST:PORT[,HOST:PORT…]).
+    #[arg(long, requires_all = ["topic", "group"])]
+    pub kafka_brokers: Option<String>,
+    /// The telemetry topic (records keyed by host).
+    #[arg(long, requires = "kafka_brokers")]
+    pub topic: Option<String>,
+    /// The consumer group.
+    #[arg(long, requires = "kafka_brokers")]
+    pub group: Option<String>,
+    /// Static assignment of these partitions (e.g. 0,1) instead of the group's.
+    #[arg(long, value_delimiter = ',', requires = "kafka_brokers")]
+    pub partitions: Vec<i32>,
+    /// A librdkafka setting (SASL, TLS, …), e.g. security.protocol=SASL_SSL; may be repeated.
+    #[arg(long = "kafka-config", value_parser = parse_key_value, requires = "kafka_brokers")]
+    pub kafka_config: Vec<(String, String)>,
+    /// Also write alerts to this Kafka topic, keyed by alert id.
+    #[arg(long, requires = "kafka_brokers")]
+    pub alerts_topic: Option<String>,
+    /// Copy undecodable messages here (headers say where they came from and why).
+    #[arg(long, requires = "kafka_brokers")]
+    pub dead_letter_topic: Option<String>,
+    /// Append alerts (NDJSON) to this file instead of writing them to stdout; ids already in it are
+    /// not written again.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Write no alerts to stdout (with --alerts-topic).
+    #[arg(long)]
+    pub no_stdout: bool,
+    /// Also write an update record (same id, `event.action: "update"`) when an alert's window closes
+    /// with more evidence than it was first written with.
+    #[arg(long)]
+    pub updates: bool,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464).
+    #[arg(long)]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Stop after this long without new input (e.g. 30s); default: run until the input ends or a
+    /// signal (SIGINT/SIGTERM).
+    #[arg(long, value_parser = parse_duration)]
+    pub idle_exit: Option<Duration>,
+    /// Kafka: stop once every assigned partition is read to its end (and nothing came for two
+    /// seconds): a replay of a topic, then exit.
+    #[arg(long, requires = "kafka_brokers")]
+    pub until_end: bool,
+    /// How to read records (auto: sniffed per record).
+    #[arg(long, default_value = "auto", value_parser = input_format())]
+    pub input_format: FormatChoice,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// At exit, write the run's accounting as JSON to this file.
+    #[arg(long)]
+    pub stats_json: Option<PathBuf>,
+    /// No summary on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("{s:?} is not key=value")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -147,22 +223,32 @@ pub enum OutputFormat {
     Table,
     Ndjson,
     Csv,
+    /// A self-contained triage report (use with -o report.html).
+    Html,
 }
 
 #[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Files, folders (walked recursively), .zip/.gz archives, or - for stdin.
+pub struct ReportArgs {
+    /// Saved alerts: NDJSON from `scan` or `stream` (- for stdin).
     #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
-    /// How to read the inputs: sniffed (auto), or one format only (see README: Using it).
-    #[arg(long, default_value = "auto", value_parser = input_format())]
-    pub input_format: FormatChoice,
-    /// Default: table on a terminal, ndjson otherwise.
-    #[arg(long, value_enum)]
-    pub output_format: Option<OutputFormat>,
-    /// Write alerts here instead of stdout.
+    pub alerts: Vec<PathBuf>,
+    /// Where to write the report.
     #[arg(short, long)]
-    pub output: Option<PathBuf>,
+    pub output: PathBuf,
+    /// The run's accounting (`scan --stats-json`), shown in the overview.
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
+    /// Coverage verdicts (`dllhound coverage --output-format json`), shown in the overview.
+    #[arg(long)]
+    pub coverage: Option<PathBuf>,
+    /// The report's title.
+    #[arg(long, default_value = "dllhound triage report")]
+    pub title: String,
+}
+
+/// What to detect and how much to remember: shared by `scan` and `stream`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
     /// Correlation window for every branch (e.g. 90s, 5m).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub window: Duration,
@@ -178,9 +264,6 @@ pub struct ScanArgs {
     /// How late an event may arrive behind its host's newest event and still be matched.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub lateness: Duration,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
-    pub threads: Option<usize>,
     /// Also emit uncorroborated triggers as low-severity signals.
     #[arg(long)]
     pub signals: bool,
@@ -208,6 +291,31 @@ pub struct ScanArgs {
     /// Also list suppressed triggers, each with the allowlist entry or baseline row responsible.
     #[arg(long)]
     pub show_suppressed: bool,
+    /// Resident-memory cap (e.g. 512MiB, 4GiB; `none` for no cap). Held events and correlation state
+    /// are kept under it; state evicted to stay under it is counted in the summary.
+    #[arg(long, default_value = "1GiB", value_parser = parse_memory_cap)]
+    pub max_memory: MemoryCap,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files, folders (walked recursively), .zip/.gz archives, or - for stdin.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// How to read the inputs: sniffed (auto), or one format only (see README: Using it).
+    #[arg(long, default_value = "auto", value_parser = input_format())]
+    pub input_format: FormatChoice,
+    /// Default: table on a terminal, ndjson otherwise.
+    #[arg(long, value_enum)]
+    pub output_format: Option<OutputFormat>,
+    /// Write alerts here instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub detect: DetectArgs,
     /// Correlate while reading, in bounded memory, instead of ordering each host's events first.
     /// Exact within --lateness; inputs of one host should then come in time order. Chosen
     /// automatically when the inputs are larger than --sort-limit.
@@ -216,10 +324,6 @@ pub struct ScanArgs {
     /// Inputs larger than this in total are scanned in streaming mode (e.g. 2GB).
     #[arg(long, default_value = "2GB", value_parser = parse_size)]
     pub sort_limit: u64,
-    /// Resident-memory cap (e.g. 512MiB, 4GiB; `none` for no cap). Held events and correlation state
-    /// are kept under it; state evicted to stay under it is counted in the summary.
-    #[arg(long, default_value = "1GiB", value_parser = parse_memory_cap)]
-    pub max_memory: MemoryCap,
     /// Also write the run's accounting (per input: records seen, decoded, bad and why; engine
     /// counters and evictions) as JSON to this file.
     #[arg(long)]

@@ -34,6 +34,8 @@ fn main() -> ExitCode {
         args::Command::Baseline(args::BaselineCommand::Learn(a)) => cmd::baseline::learn(a),
         args::Command::Coverage(a) => cmd::coverage::run(a),
         args::Command::Simulate(a) => cmd::simulate::run(a),
+        args::Command::Stream(a) => cmd::stream::run(*a),
+        args::Command::Report(a) => cmd::report::run(a),
     };
     match result {
         Ok(code) => code,

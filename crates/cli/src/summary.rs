@@ -47,6 +47,11 @@ pub fn print_input_errors(
 }
 
 impl Summary<'_> {
+    /// True when every input was read and decoded.
+    pub fn is_clean(&self) -> bool {
+        self.walk_errors.is_empty() && self.inputs.iter().all(InputStats::is_clean)
+    }
+
     /// Prints only the errors; returns true when everything was read.
     pub fn print_errors(&self, max_shown: usize) -> bool {
         print_input_errors(self.inputs, self.walk_errors, max_shown)

@@ -3,8 +3,10 @@
 pub mod baseline;
 pub mod classify;
 pub mod coverage;
+pub mod report;
 pub mod scan;
 pub mod simulate;
+pub mod stream;
 pub mod tuning;
 
 use anyhow::{Context, Result};

@@ -1,6 +1,6 @@
 //! `dllhound scan`: the batch pipeline ([`dllhound_detect::scan`]) with the chosen tuning and output.
 
-use crate::args::{OutputFormat, ScanArgs};
+use crate::args::{DetectArgs, OutputFormat, ScanArgs};
 use crate::summary::Summary;
 use anyhow::{Context, Result};
 use dllhound_detect::baseline::{Baseline, BaselinePolicy};
@@ -16,7 +16,7 @@ use std::time::Instant;
 pub fn run(a: ScanArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let (pool, threads) = super::pool(a.threads)?;
-    let cfg = config(&a)?;
+    let cfg = config(&a.detect)?;
     for e in cfg.tuning.expired() {
         let when = e.expires.map(|d| d.to_string()).unwrap_or_default();
         eprintln!("dllhound: {e} expired on {when}: ignored");
@@ -47,7 +47,6 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         .chain(&o.signals)
         .chain(&o.suppressed)
         .collect();
-    write_alerts(&a, &listed)?;
 
     let summary = Summary {
         inputs: &out.inputs,
@@ -58,14 +57,18 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         elapsed: started.elapsed(),
         spilled_events: out.spilled_events,
     };
-    let clean = if a.quiet {
-        summary.print_errors(a.max_errors_shown)
-    } else {
-        summary.print(a.max_errors_shown)
-    };
+    let clean = summary.is_clean();
     let status = if clean { 0 } else { 2 };
+    write_alerts(&a, &listed, || {
+        summary.to_json(a.detect.max_memory.0, status)
+    })?;
+    if a.quiet {
+        summary.print_errors(a.max_errors_shown);
+    } else {
+        summary.print(a.max_errors_shown);
+    }
     if let Some(p) = &a.stats_json {
-        let doc = summary.to_json(a.max_memory.0, status);
+        let doc = summary.to_json(a.detect.max_memory.0, status);
         let text = serde_json::to_string_pretty(&doc).context("rendering --stats-json")?;
         std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;
     }
@@ -86,7 +89,8 @@ pub fn engine_budget(cap: Option<u64>) -> usize {
     }
 }
 
-fn config(a: &ScanArgs) -> Result<Config> {
+/// The detection settings the options ask for.
+pub fn config(a: &DetectArgs) -> Result<Config> {
     let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     let mut cfg = Config::default().with_window(ms(a.window));
     if let Some(d) = a.window_fresh_write {
@@ -135,7 +139,7 @@ fn config(a: &ScanArgs) -> Result<Config> {
     Ok(cfg)
 }
 
-fn write_alerts(a: &ScanArgs, all: &[&Alert]) -> Result<()> {
+fn write_alerts(a: &ScanArgs, all: &[&Alert], run: impl Fn() -> serde_json::Value) -> Result<()> {
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let format = a.output_format.unwrap_or(if to_terminal {
         OutputFormat::Table
@@ -157,6 +161,19 @@ fn write_alerts(a: &ScanArgs, all: &[&Alert]) -> Result<()> {
         }
         OutputFormat::Table => dllhound_report::write_table(&mut out, all.iter().copied())?,
         OutputFormat::Csv => dllhound_report::write_csv(&mut out, all.iter().copied())?,
+        OutputFormat::Html => {
+            let alerts: Vec<serde_json::Value> = all
+                .iter()
+                .map(|x| serde_json::to_value(dllhound_report::AlertRecord::from(*x)))
+                .collect::<Result<_, _>>()?;
+            let ctx = dllhound_report::ReportContext {
+                title: "dllhound triage report".into(),
+                run: Some(run()),
+                coverage: None,
+                generated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            };
+            dllhound_report::write_html(&mut out, &alerts, &ctx)?
+        }
     }
     out.flush().with_context(|| {
         format!(

@@ -1,0 +1,551 @@
+//! `stream --kafka-brokers`: one member of a consumer group (DESIGN §5).
+//!
+//! * Telemetry is keyed by host, so a host's records stay in one partition; each assigned partition
+//!   has its own correlator (its window state), created on assignment and dropped on revocation.
+//! * Offsets are committed by hand, at each partition's low-water mark: the oldest offset whose
+//!   record may still matter — anything newer than the partition's clock minus (lateness + two
+//!   windows), and anything a still-pending trigger may need. A member that restarts (or takes the
+//!   partition over) re-reads from there and rebuilds the same state.
+//! * Alerts are made durable (the alerts topic flushed) before the offsets that produced them are
+//!   committed; replayed alerts are dropped by id in the sink, whose seen-set is rebuilt at start
+//!   from the alerts topic itself. So each alert id reaches the alerts topic once.
+//! * A message that does not decode is counted, logged with topic/partition/offset, optionally
+//!   copied to the dead-letter topic (headers: where it came from and why), and skipped.
+
+use super::metrics::{Metrics, PartitionGauges};
+use super::sink::{AlertOut, AlertSink};
+use super::{publish, Ended};
+use crate::args::StreamArgs;
+use anyhow::{anyhow, Context, Result};
+use dllhound_detect::{Config, Correlator, Stats};
+use dllhound_ingest::{At, RecordDecoder};
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Offsets remembered per partition for the low-water mark; past this the oldest are let go.
+const MAX_TRACKED: usize = 4_000_000;
+/// Located errors printed per run (the rest are counted).
+const MAX_LOGGED: u64 = 20;
+
+/// Rebalance events, handed from librdkafka's callbacks (inside `poll`) to the loop.
+#[derive(Default)]
+struct Ctx {
+    assigned: Mutex<Vec<i32>>,
+    revoked: Mutex<Vec<i32>>,
+    /// Offsets safe to commit (their alerts are durable), by partition.
+    safe: Mutex<HashMap<i32, i64>>,
+    topic: String,
+    /// The alerts producer, flushed before partitions are given up.
+    producer: Option<Arc<BaseProducer>>,
+}
+
+impl ClientContext for Ctx {}
+
+impl ConsumerContext for Ctx {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
+            // Alerts already released must be on the alerts topic before the next owner looks.
+            if let Some(p) = &self.producer {
+                let _ = p.flush(Duration::from_secs(30));
+            }
+            // Commit what is safe before the partitions go, so the next owner starts there.
+            let mut commit = TopicPartitionList::new();
+            if let Ok(safe) = self.safe.lock() {
+                for p in &parts {
+                    if let Some(o) = safe.get(p) {
+                        let _ = commit.add_partition_offset(&self.topic, *p, Offset::Offset(*o));
+                    }
+                }
+            }
+            if commit.count() > 0 {
+                let _ = consumer.commit(&commit, CommitMode::Sync);
+            }
+            if let Ok(mut r) = self.revoked.lock() {
+                r.extend(parts);
+            }
+        }
+    }
+
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            if let Ok(mut a) = self.assigned.lock() {
+                a.extend(tpl.elements().iter().map(|e| e.partition()));
+            }
+        }
+    }
+}
+
+/// One assigned partition's window state.
+struct Partition {
+    name: Arc<str>,
+    corr: Correlator,
+    /// (offset, event time) of messages not yet behind the low-water mark, in offset order.
+    tracked: VecDeque<(i64, i64)>,
+    /// Newest plausible event time seen (the partition's clock).
+    max_time: i64,
+    /// Offset after the last message read.
+    next: i64,
+    committed: i64,
+}
+
+impl Partition {
+    fn new(topic: &str, p: i32, cfg: Config) -> Partition {
+        Partition {
+            name: format!("{topic}/{p}").into(),
+            corr: Correlator::new(cfg),
+            tracked: VecDeque::new(),
+            max_time: i64::MIN,
+            next: -1,
+            committed: -1,
+        }
+    }
+
+    /// The offset a restart must read from: see the module docs.
+    fn low_water(&mut self) -> i64 {
+        let cfg = self.corr.config();
+        let keep = cfg
+            .lateness_ms
+            .saturating_add(cfg.max_window_ms().saturating_mul(2));
+        let mut cutoff = self.max_time.saturating_sub(keep);
+        if let Some(t) = self.corr.oldest_pending() {
+            cutoff = cutoff.min(t.saturating_sub(cfg.max_window_ms() + cfg.lateness_ms));
+        }
+        while let Some(&(_, t)) = self.tracked.front() {
+            if t >= cutoff && self.tracked.len() <= MAX_TRACKED {
+                break;
+            }
+            self.tracked.pop_front();
+        }
+        self.tracked.front().map_or(self.next, |&(o, _)| o)
+    }
+}
+
+/// Alerts to a Kafka topic, keyed by alert id.
+struct KafkaOut {
+    producer: Arc<BaseProducer>,
+    topic: String,
+}
+
+impl AlertOut for KafkaOut {
+    fn send(&mut self, id: &str, line: &[u8]) -> Result<()> {
+        send(
+            &self.producer,
+            BaseRecord::to(&self.topic).key(id).payload(line),
+        )
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.producer
+            .flush(Duration::from_secs(30))
+            .with_context(|| format!("flushing alerts to topic {}", self.topic))
+    }
+}
+
+/// Sends, waiting for room when the producer's queue is full.
+fn send(producer: &BaseProducer, mut record: BaseRecord<'_, str, [u8]>) -> Result<()> {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                producer.poll(Duration::from_millis(50));
+                record = r;
+            }
+            Err((e, _)) => return Err(anyhow!("producing to Kafka: {e}")),
+        }
+    }
+}
+
+fn client_config(a: &StreamArgs, brokers: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", brokers);
+    for (k, v) in &a.kafka_config {
+        c.set(k, v);
+    }
+    c
+}
+
+/// The alert ids already on `topic` (its message keys): every partition read from its beginning
+/// until its end as last reported and then a quiet second (a high watermark can lag the log).
+fn ids_on_topic(base: &ClientConfig, topic: &str) -> Result<Vec<String>> {
+    let consumer: BaseConsumer = base
+        .clone()
+        .set("group.id", format!("dllhound-seen-{}", std::process::id()))
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("creating the alerts-topic reader")?;
+    let timeout = Duration::from_secs(10);
+    let meta = consumer
+        .fetch_metadata(Some(topic), timeout)
+        .with_context(|| format!("reading metadata of topic {topic}"))?;
+    let mut ends = HashMap::new();
+    let mut tpl = TopicPartitionList::new();
+    for t in meta.topics() {
+        for p in t.partitions() {
+            let (_, hi) = consumer.fetch_watermarks(topic, p.id(), timeout)?;
+            ends.insert(p.id(), hi);
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+        }
+    }
+    let mut ids = Vec::new();
+    if ends.is_empty() {
+        return Err(anyhow!("topic {topic} has no partitions (does it exist?)"));
+    }
+    consumer.assign(&tpl)?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut quiet_since = Instant::now();
+    loop {
+        if Instant::now() > deadline {
+            return Err(anyhow!(
+                "timed out reading the alert ids already on topic {topic}"
+            ));
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                quiet_since = Instant::now();
+                if let Some(k) = m.key().and_then(|k| std::str::from_utf8(k).ok()) {
+                    ids.push(k.to_string());
+                }
+                if ends
+                    .get(&m.partition())
+                    .is_some_and(|&hi| m.offset() + 1 >= hi)
+                {
+                    ends.insert(m.partition(), 0);
+                }
+            }
+            Some(Err(_)) => {}
+            None => {
+                let reached = ends.values().all(|&hi| hi == 0);
+                if reached && quiet_since.elapsed() >= Duration::from_secs(1) {
+                    return Ok(ids);
+                }
+            }
+        }
+    }
+}
+
+pub fn run(
+    a: &StreamArgs,
+    cfg: Config,
+    sink: &mut AlertSink,
+    metrics: &Metrics,
+    stop: &Arc<AtomicBool>,
+) -> Result<Ended> {
+    let brokers = a.kafka_brokers.as_deref().unwrap_or_default();
+    let topic = a.topic.clone().unwrap_or_default();
+    let group = a.group.clone().unwrap_or_default();
+    let base = client_config(a, brokers);
+
+    let producer: Option<Arc<BaseProducer>> =
+        if a.alerts_topic.is_some() || a.dead_letter_topic.is_some() {
+            let p: BaseProducer = base
+                .clone()
+                .set("linger.ms", "5")
+                .create()
+                .context("creating the Kafka producer")?;
+            Some(Arc::new(p))
+        } else {
+            None
+        };
+    if let (Some(t), Some(p)) = (&a.alerts_topic, &producer) {
+        let ids = ids_on_topic(&base, t)?;
+        let known = ids.iter().filter(|id| sink.seen.insert(id)).count();
+        if !a.quiet {
+            eprintln!("dllhound: {known} alert ids already on topic {t}: not written again");
+        }
+        sink.outs.push(Box::new(KafkaOut {
+            producer: p.clone(),
+            topic: t.clone(),
+        }));
+    }
+
+    let ctx = Ctx {
+        topic: topic.clone(),
+        producer: producer.clone(),
+        ..Ctx::default()
+    };
+    let consumer: BaseConsumer<Ctx> = base
+        .clone()
+        .set("group.id", &group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .create_with_context(ctx)
+        .context("creating the Kafka consumer")?;
+    if a.partitions.is_empty() {
+        consumer
+            .subscribe(&[&topic])
+            .with_context(|| format!("subscribing to {topic}"))?;
+    } else {
+        let mut tpl = TopicPartitionList::new();
+        for p in &a.partitions {
+            tpl.add_partition_offset(&topic, *p, Offset::Stored)?;
+        }
+        consumer.assign(&tpl).context("assigning partitions")?;
+        if let Ok(mut g) = consumer.context().assigned.lock() {
+            g.extend(&a.partitions);
+        }
+    }
+
+    let mut parts: BTreeMap<i32, Partition> = BTreeMap::new();
+    let mut dec = RecordDecoder::new(&format!("kafka:{topic}"), a.input_format);
+    let mut finished = Stats::default();
+    let mut logged = 0u64;
+    let mut last_input = Instant::now();
+    let mut last_tick = Instant::now();
+    let mut idle = false;
+    let part_cfg = |n: usize| {
+        let mut c = cfg.clone();
+        c.max_state_bytes = cfg.memory_cap / n.max(1);
+        c
+    };
+    let wall_limit = chrono::Utc::now().timestamp_millis() + 24 * 3600 * 1000;
+
+    while !stop.load(Ordering::Relaxed) {
+        // Rebalances seen inside the last poll.
+        let revoked: Vec<i32> = std::mem::take(&mut *lock(&consumer.context().revoked));
+        for p in revoked {
+            if let Some(part) = parts.remove(&p) {
+                dllhound_detect::add_stats(&mut finished, part.corr.finish().stats);
+            }
+            lock(&consumer.context().safe).remove(&p);
+        }
+        let assigned: Vec<i32> = std::mem::take(&mut *lock(&consumer.context().assigned));
+        if !assigned.is_empty() && a.partitions.is_empty() {
+            // A rebalance: partitions arrive with what their last owner wrote; learn those ids
+            // before replaying (the previous owner flushed them before letting go).
+            if let Some(t) = &a.alerts_topic {
+                for id in ids_on_topic(&base, t)? {
+                    sink.seen.insert(&id);
+                }
+            }
+        }
+        let n = assigned.len() + parts.len();
+        for p in assigned {
+            parts
+                .entry(p)
+                .or_insert_with(|| Partition::new(&topic, p, part_cfg(n)));
+        }
+
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {
+                let quiet = last_input.elapsed();
+                if a.idle_exit.is_some_and(|d| quiet >= d)
+                    || (a.until_end
+                        && quiet >= Duration::from_secs(2)
+                        && at_end(&consumer, &topic, &parts))
+                {
+                    idle = true;
+                    break;
+                }
+            }
+            Some(Err(e)) => {
+                if logged < MAX_LOGGED {
+                    logged += 1;
+                    eprintln!("dllhound: kafka: {e}");
+                }
+            }
+            Some(Ok(m)) => {
+                last_input = Instant::now();
+                let p = m.partition();
+                let n = parts.len() + 1;
+                let part = parts
+                    .entry(p)
+                    .or_insert_with(|| Partition::new(&topic, p, part_cfg(n)));
+                let payload = m.payload().unwrap_or_default();
+                let mut time = None;
+                let corr = &mut part.corr;
+                let ok = dec.decode(
+                    &part.name,
+                    At::Offset(m.offset() as u64),
+                    payload,
+                    &mut |e| {
+                        time = Some(e.time.millis());
+                        corr.push(e)
+                    },
+                );
+                if let Some(t) = time.filter(|&t| t <= wall_limit) {
+                    part.max_time = part.max_time.max(t);
+                }
+                part.tracked
+                    .push_back((m.offset(), time.unwrap_or(part.max_time)));
+                part.next = m.offset() + 1;
+                if !ok {
+                    let reason = dec
+                        .stats
+                        .record_errors
+                        .last()
+                        .map(|e| e.reason.clone())
+                        .unwrap_or_else(|| "undecodable".into());
+                    if logged < MAX_LOGGED {
+                        logged += 1;
+                        eprintln!(
+                            "dllhound: {topic}/{p}/{}: {}",
+                            m.offset(),
+                            dllhound_report::escape_control(&reason)
+                        );
+                    }
+                    if let (Some(dl), Some(prod)) = (&a.dead_letter_topic, &producer) {
+                        let source = format!("{topic}/{p}/{}", m.offset());
+                        let headers = OwnedHeaders::new()
+                            .insert(Header {
+                                key: "dllhound.source",
+                                value: Some(&source),
+                            })
+                            .insert(Header {
+                                key: "dllhound.reason",
+                                value: Some(&reason),
+                            });
+                        let mut rec = BaseRecord::to(dl).payload(payload).headers(headers);
+                        if let Some(k) = m.key() {
+                            rec = rec.key(k);
+                        }
+                        send_bytes(prod, rec)?;
+                        metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                for em in part.corr.take_emissions() {
+                    sink.write(&em)?;
+                }
+            }
+        }
+        if let Some(p) = &producer {
+            p.poll(Duration::ZERO);
+        }
+        if last_tick.elapsed() >= Duration::from_secs(1) {
+            last_tick = Instant::now();
+            commit(&consumer, &topic, &mut parts, sink, false)?;
+            gauges(&consumer, &topic, &parts, metrics);
+            metrics.records.store(
+                dec.stats.records_ok + dec.stats.records_bad,
+                Ordering::Relaxed,
+            );
+            metrics
+                .records_bad
+                .store(dec.stats.records_bad, Ordering::Relaxed);
+            let stats: Vec<&Stats> = parts.values().map(|p| p.corr.stats()).collect();
+            let held: usize = parts.values().map(|p| p.corr.held_bytes()).sum();
+            publish(metrics, &stats, held as u64, sink);
+        }
+    }
+
+    // Idle (or --until-end): the topic is read to its end, so every pending trigger is decided and everything read
+    // can be committed. Signalled: what is pending stays undecided, and the commit stays at the
+    // low-water mark so the next owner rebuilds it.
+    if idle {
+        for part in parts.values_mut() {
+            for em in part.corr.flush() {
+                sink.write(&em)?;
+            }
+        }
+    }
+    commit(&consumer, &topic, &mut parts, sink, idle)?;
+    for (_, part) in std::mem::take(&mut parts) {
+        dllhound_detect::add_stats(&mut finished, part.corr.finish().stats);
+    }
+    // Dropping the consumer closes it: it leaves the group.
+    drop(consumer);
+    Ok(Ended {
+        input: dec.stats,
+        stats: finished,
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn send_bytes(producer: &BaseProducer, mut record: BaseRecord<'_, [u8], [u8]>) -> Result<()> {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                producer.poll(Duration::from_millis(50));
+                record = r;
+            }
+            Err((e, _)) => return Err(anyhow!("producing to the dead-letter topic: {e}")),
+        }
+    }
+}
+
+/// Makes the alerts durable, then commits each partition's low-water mark (or, with `all`, every
+/// offset read).
+fn commit(
+    consumer: &BaseConsumer<Ctx>,
+    topic: &str,
+    parts: &mut BTreeMap<i32, Partition>,
+    sink: &mut AlertSink,
+    all: bool,
+) -> Result<()> {
+    sink.flush()?;
+    let mut tpl = TopicPartitionList::new();
+    let mut safe = lock(&consumer.context().safe);
+    for (p, part) in parts.iter_mut() {
+        let o = if all { part.next } else { part.low_water() };
+        if o >= 0 && o != part.committed {
+            tpl.add_partition_offset(topic, *p, Offset::Offset(o))?;
+            part.committed = o;
+            safe.insert(*p, o);
+        }
+    }
+    drop(safe);
+    if tpl.count() > 0 {
+        consumer
+            .commit(&tpl, CommitMode::Sync)
+            .context("committing offsets")?;
+    }
+    Ok(())
+}
+
+/// True when there are assigned partitions and each is read to its current end (the consumer's
+/// position, which covers a partition resumed at its end with nothing left to read).
+fn at_end(consumer: &BaseConsumer<Ctx>, topic: &str, parts: &BTreeMap<i32, Partition>) -> bool {
+    let positions = consumer.position().ok();
+    !parts.is_empty()
+        && parts.iter().all(|(p, part)| {
+            let pos = positions
+                .as_ref()
+                .and_then(|l| l.find_partition(topic, *p))
+                .and_then(|e| match e.offset() {
+                    Offset::Offset(o) => Some(o),
+                    _ => None,
+                })
+                .unwrap_or(part.next)
+                .max(part.next);
+            consumer
+                .fetch_watermarks(topic, *p, Duration::from_secs(2))
+                .is_ok_and(|(lo, hi)| if pos < 0 { hi <= lo } else { pos >= hi })
+        })
+}
+
+/// Lag and watermark per partition, for the metrics.
+fn gauges(
+    consumer: &BaseConsumer<Ctx>,
+    topic: &str,
+    parts: &BTreeMap<i32, Partition>,
+    m: &Metrics,
+) {
+    let mut g = lock(&m.partitions);
+    g.clear();
+    for (p, part) in parts {
+        let hi = consumer
+            .fetch_watermarks(topic, *p, Duration::from_millis(500))
+            .map_or(part.next, |(_, hi)| hi);
+        g.insert(
+            *p,
+            PartitionGauges {
+                lag: (hi - part.next.max(0)).max(0),
+                watermark_ms: part.max_time.max(0),
+                committed: part.committed,
+            },
+        );
+    }
+}
