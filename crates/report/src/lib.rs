@@ -14,6 +14,7 @@
 mod coverage_out;
 mod csv_out;
 mod escape;
+mod html;
 mod ndjson;
 mod schema;
 mod table;
@@ -21,6 +22,7 @@ mod table;
 pub use coverage_out::{write_coverage_json, write_coverage_markdown, write_coverage_table};
 pub use csv_out::write_csv;
 pub use escape::{defuse_formula, escape_control};
-pub use ndjson::write_ndjson;
+pub use html::{escape_html, write_html, ReportContext};
+pub use ndjson::{write_ndjson, write_ndjson_update};
 pub use schema::AlertRecord;
 pub use table::write_table;

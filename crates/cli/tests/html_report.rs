@@ -1,0 +1,242 @@
+//! The HTML report in a real browser: Debian's Chromium, headless, offline (it may fetch nothing),
+//! from a fresh profile. The page must draw a known alert's chain, show a DLL name carrying markup
+//! as text, and open a report of 10,000 alerts and filter it without freezing. The tests skip,
+//! saying so, where no Chromium is installed (`.ci/run` installs it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const EXAMPLE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/attack-chain.jsonl"
+);
+
+fn chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("DLLHOUND_CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file());
+    if found.is_none() {
+        eprintln!("no chromium (or DLLHOUND_CHROMIUM): the browser tests skip");
+    }
+    found
+}
+
+fn dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dllhound-html-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Headless Chromium on `page`: `--dump-dom` (the DOM after the page's script ran) or a screenshot.
+fn browse(chrome: &Path, page: &Path, hash: &str, what: &[&str]) -> (Output, Duration) {
+    let profile = dir().join(format!("profile-{}", what.join("").len()));
+    let _ = std::fs::remove_dir_all(&profile);
+    let url = format!("file://{}{hash}", page.display());
+    let started = Instant::now();
+    let out = Command::new(chrome)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(what)
+        .arg(url)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run chromium");
+    (out, started.elapsed())
+}
+
+fn load(chrome: &Path, page: &Path, hash: &str) -> (String, Duration) {
+    let (out, took) = browse(chrome, page, hash, &["--dump-dom"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (String::from_utf8_lossy(&out.stdout).into_owned(), took)
+}
+
+fn screenshot(chrome: &Path, page: &Path, png: &Path) {
+    let shot = format!("--screenshot={}", png.display());
+    let (out, _) = browse(
+        chrome,
+        page,
+        "",
+        &[&shot, "--window-size=1280,1800", "--hide-scrollbars"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000,
+        "a real screenshot"
+    );
+}
+
+fn dllhound(args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_dllhound"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dllhound {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A chain whose DLL name is markup, as a forged log could carry.
+fn hostile_chain() -> PathBuf {
+    let line = |eid: u32, t: &str, extra: &str| {
+        format!(
+            r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{eid},"Hostname":"evil-host","UtcTime":"2026-01-01 00:00:{t}","ProcessGuid":"{{bbbbbbbb-0000-0000-0000-000000000001}}",{extra}}}"#
+        )
+    };
+    let dll = r#"C:\\Users\\x\\AppData\\Local\\Temp\\<script>window.pwned=1</script><img src=x onerror=alert(1)>.dll"#;
+    let text = [
+        line(11, "01.000", &format!(r#""Image":"C:\\w.exe","TargetFilename":"{dll}""#)),
+        line(7, "02.000", &format!(r#""Image":"C:\\Windows\\System32\\rundll32.exe","ImageLoaded":"{dll}","Signed":"false""#)),
+    ]
+    .join("\n");
+    let p = dir().join("hostile.jsonl");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn the_example_report_draws_the_chain_and_shows_markup_as_text() {
+    let Some(chrome) = chromium() else { return };
+    let d = dir();
+    let page = d.join("example.html");
+    let hostile = hostile_chain();
+    dllhound(&[
+        "scan",
+        EXAMPLE,
+        hostile.to_str().unwrap(),
+        "--output-format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+        "-q",
+    ]);
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.contains("http://") || !html.contains("src=\"http"),
+        "nothing fetched"
+    );
+    assert!(
+        !html.contains("<link") && !html.contains("src=\"//"),
+        "self-contained"
+    );
+
+    let (dom, _) = load(&chrome, &page, "");
+    assert!(dom.contains("data-ready=\"true\""), "the page's script ran");
+    // Three alerts, so every chain is drawn at once.
+    assert!(dom.contains("showing 3 of 3"), "{dom}");
+    // The known alert: WINWORD.EXE wrote msoupd.dll, rundll32.exe loaded it and ran it, it called out.
+    assert!(dom.matches("<svg class=\"chain\"").count() >= 3);
+    for text in [
+        "msoupd.dll",
+        "wrote it 0.484 s before the load",
+        "WINWORD.EXE",
+        "ran it 0.012 s before the load",
+        "cdn-update.example.net 203.0.113.45:443",
+        "parent: started the loader",
+    ] {
+        assert!(dom.contains(text), "the chain lacks {text:?}");
+    }
+    for kind in ["writer", "dll", "loader", "parent", "exec", "net", "dns"] {
+        assert!(
+            dom.contains(&format!("data-kind=\"{kind}\"")),
+            "no {kind} node drawn"
+        );
+    }
+    // The markup in the DLL name is text, not elements.
+    assert!(dom.contains(
+        "&lt;script&gt;window.pwned=1&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;.dll"
+    ));
+    assert_eq!(
+        dom.matches("<script").count(),
+        2,
+        "only the page's own two script elements"
+    );
+    assert!(!dom.contains("<img"), "no element from telemetry");
+
+    screenshot(&chrome, &page, &d.join("example.png"));
+}
+
+#[test]
+fn ten_thousand_alerts_open_and_filter_without_freezing() {
+    let Some(chrome) = chromium() else { return };
+    let d = dir();
+    let sim = d.join("fleet.jsonl");
+    let page = d.join("10k.html");
+    dllhound(&[
+        "simulate",
+        "--hosts",
+        "200",
+        "--events",
+        "100000",
+        "--attacks",
+        "10000",
+        "--span",
+        "24h",
+        "-o",
+        sim.to_str().unwrap(),
+    ]);
+    dllhound(&[
+        "scan",
+        sim.to_str().unwrap(),
+        "--output-format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+        "-q",
+    ]);
+
+    let (dom, took) = load(&chrome, &page, "");
+    assert!(
+        dom.contains("showing 200 of 10000 (10000 in all)"),
+        "{}",
+        &dom[..dom.len().min(3000)]
+    );
+    assert!(took < Duration::from_secs(60), "opening took {took:?}");
+
+    // Filtered through the link syntax: one host, high severity.
+    let (dom, _) = load(&chrome, &page, "#q=wks00007&severity=high");
+    let shown = dom
+        .split("showing ")
+        .nth(1)
+        .and_then(|s| s.split(" (").next())
+        .unwrap_or_default()
+        .to_string();
+    let (n, of): (usize, usize) = match shown.split(" of ").collect::<Vec<_>>()[..] {
+        [a, b] => (a.parse().unwrap(), b.parse().unwrap()),
+        _ => panic!("no count in the page: {shown:?}"),
+    };
+    assert!(of > 0 && of < 10_000 && n == of.min(200), "{shown}");
+    let ms: u64 = dom
+        .split("data-filter-ms=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .expect("the page says how long filtering took");
+    assert!(ms < 2_000, "filtering 10,000 alerts took {ms} ms");
+
+    screenshot(&chrome, &page, &d.join("10k.png"));
+}
