@@ -6,10 +6,16 @@
 use dllhound_detect::{Config, Correlator};
 use dllhound_ingest::{read_bytes, ReadOptions};
 
+/// Built once: compiling the path classes and the default tuning costs more than a run.
+static CONFIG: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let mut cfg = Config::default().with_window(60_000);
-    cfg.signals = true;
-    let mut c = Correlator::new(cfg);
+    let cfg = CONFIG.get_or_init(|| {
+        let mut cfg = Config::default().with_window(60_000);
+        cfg.signals = true;
+        cfg
+    });
+    let mut c = Correlator::new(cfg.clone());
     let stats = read_bytes("fuzz", data, &ReadOptions::default(), &mut |e| c.push(e));
     // Accounting: a record is either decoded or counted bad, never both, never lost.
     assert!(stats.record_errors.len() as u64 <= stats.records_bad);
