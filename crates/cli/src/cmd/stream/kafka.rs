@@ -336,23 +336,12 @@ pub fn run(
         }
 
         match consumer.poll(Duration::from_millis(100)) {
-            None => {
-                let quiet = last_input.elapsed();
-                if a.idle_exit.is_some_and(|d| quiet >= d)
-                    || (a.until_end
-                        && quiet >= Duration::from_secs(2)
-                        && at_end(&consumer, &topic, &parts))
-                {
-                    idle = true;
-                    break;
-                }
+            None => {}
+            Some(Err(e)) if logged < MAX_LOGGED => {
+                logged += 1;
+                eprintln!("dllhound: kafka: {e}");
             }
-            Some(Err(e)) => {
-                if logged < MAX_LOGGED {
-                    logged += 1;
-                    eprintln!("dllhound: kafka: {e}");
-                }
-            }
+            Some(Err(_)) => {}
             Some(Ok(m)) => {
                 last_input = Instant::now();
                 let p = m.partition();
@@ -419,6 +408,17 @@ pub fn run(
         }
         if let Some(p) = &producer {
             p.poll(Duration::ZERO);
+        }
+        // Errors (a broker hiccup, a partition moving) are not input: only messages reset this.
+        let quiet = last_input.elapsed();
+        if quiet >= Duration::from_millis(500)
+            && (a.idle_exit.is_some_and(|d| quiet >= d)
+                || (a.until_end
+                    && quiet >= Duration::from_secs(2)
+                    && at_end(&consumer, &topic, &parts)))
+        {
+            idle = true;
+            break;
         }
         if last_tick.elapsed() >= Duration::from_secs(1) {
             last_tick = Instant::now();
