@@ -151,7 +151,10 @@ impl AlertOut for KafkaOut {
 }
 
 /// Sends, waiting for room when the producer's queue is full.
-fn send(producer: &BaseProducer, mut record: BaseRecord<'_, str, [u8]>) -> Result<()> {
+fn send<K: rdkafka::message::ToBytes + ?Sized>(
+    producer: &BaseProducer,
+    mut record: BaseRecord<'_, K, [u8]>,
+) -> Result<()> {
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
@@ -159,7 +162,7 @@ fn send(producer: &BaseProducer, mut record: BaseRecord<'_, str, [u8]>) -> Resul
                 producer.poll(Duration::from_millis(50));
                 record = r;
             }
-            Err((e, _)) => return Err(anyhow!("producing to Kafka: {e}")),
+            Err((e, r)) => return Err(anyhow!("producing to topic {}: {e}", r.topic)),
         }
     }
 }
@@ -397,7 +400,7 @@ pub fn run(
                         if let Some(k) = m.key() {
                             rec = rec.key(k);
                         }
-                        send_bytes(prod, rec)?;
+                        send(prod, rec)?;
                         metrics.dead_lettered.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -424,16 +427,9 @@ pub fn run(
             last_tick = Instant::now();
             commit(&consumer, &topic, &mut parts, sink, false)?;
             gauges(&consumer, &topic, &parts, metrics);
-            metrics.records.store(
-                dec.stats.records_ok + dec.stats.records_bad,
-                Ordering::Relaxed,
-            );
-            metrics
-                .records_bad
-                .store(dec.stats.records_bad, Ordering::Relaxed);
             let stats: Vec<&Stats> = parts.values().map(|p| p.corr.stats()).collect();
             let held: usize = parts.values().map(|p| p.corr.held_bytes()).sum();
-            publish(metrics, &stats, held as u64, sink);
+            publish(metrics, &dec.stats, &stats, held as u64, sink);
         }
     }
 
@@ -461,19 +457,6 @@ pub fn run(
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn send_bytes(producer: &BaseProducer, mut record: BaseRecord<'_, [u8], [u8]>) -> Result<()> {
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                producer.poll(Duration::from_millis(50));
-                record = r;
-            }
-            Err((e, _)) => return Err(anyhow!("producing to the dead-letter topic: {e}")),
-        }
-    }
 }
 
 /// Makes the alerts durable, then commits each partition's low-water mark (or, with `all`, every

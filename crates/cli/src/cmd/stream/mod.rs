@@ -120,8 +120,20 @@ pub struct Ended {
     pub stats: Stats,
 }
 
-/// Copies a correlator's counters into the metrics.
-fn publish(metrics: &Metrics, stats: &[&Stats], held: u64, sink: &AlertSink) {
+/// Copies the decoder's record counts and the correlators' counters into the metrics.
+fn publish(
+    metrics: &Metrics,
+    input: &dllhound_ingest::InputStats,
+    stats: &[&Stats],
+    held: u64,
+    sink: &AlertSink,
+) {
+    metrics
+        .records
+        .store(input.records_ok + input.records_bad, Ordering::Relaxed);
+    metrics
+        .records_bad
+        .store(input.records_bad, Ordering::Relaxed);
     let mut events = std::collections::BTreeMap::new();
     let mut evictions = 0;
     for s in stats {
@@ -216,14 +228,8 @@ fn run_lines(
         }
         if last_publish.elapsed() >= Duration::from_secs(1) {
             last_publish = Instant::now();
-            metrics.records.store(
-                dec.stats.records_ok + dec.stats.records_bad,
-                Ordering::Relaxed,
-            );
-            metrics
-                .records_bad
-                .store(dec.stats.records_bad, Ordering::Relaxed);
-            publish(metrics, &[corr.stats()], corr.held_bytes() as u64, sink);
+            let held = corr.held_bytes() as u64;
+            publish(metrics, &dec.stats, &[corr.stats()], held, sink);
         }
     }
     stop.store(true, Ordering::Relaxed);
