@@ -82,12 +82,12 @@ pub struct StreamArgs {
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464).
     #[arg(long)]
     pub metrics_addr: Option<std::net::SocketAddr>,
-    /// Stop after this long without new input (e.g. 30s); default: run until the input ends or a
-    /// signal (SIGINT/SIGTERM).
+    /// Stop after this long without new input (e.g. 30s; with Kafka, counted from the last message
+    /// or partition assignment); default: run until the input ends or a signal (SIGINT/SIGTERM).
     #[arg(long, value_parser = parse_duration)]
     pub idle_exit: Option<Duration>,
-    /// Kafka: stop once every assigned partition is read to its end (and nothing came for two
-    /// seconds): a replay of a topic, then exit.
+    /// Kafka: stop once librdkafka reports every assigned partition read to its end (and nothing
+    /// came for half a second): a replay of a topic, then exit.
     #[arg(long, requires = "kafka_brokers")]
     pub until_end: bool,
     /// How to read records (auto: sniffed per record).

@@ -11,6 +11,10 @@
 //!   from the alerts topic itself. So each alert id reaches the alerts topic once.
 //! * A message that does not decode is counted, logged with topic/partition/offset, optionally
 //!   copied to the dead-letter topic (headers: where it came from and why), and skipped.
+//! * Nothing here asks the broker for offsets out of band: a partition's end is librdkafka's
+//!   partition-EOF event (from the fetch responses), its lag comes from librdkafka's statistics.
+//!   Watermark queries (ListOffsets) cost a round trip per partition per tick, and against tansu
+//!   they timed out while fetches were in flight, stalling the loop.
 
 use super::metrics::{Metrics, PartitionGauges};
 use super::sink::{AlertOut, AlertSink};
@@ -24,6 +28,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -46,9 +51,25 @@ struct Ctx {
     topic: String,
     /// The alerts producer, flushed before partitions are given up.
     producer: Option<Arc<BaseProducer>>,
+    /// Messages behind each partition's end, from librdkafka's last statistics.
+    lag: Mutex<HashMap<i32, i64>>,
 }
 
-impl ClientContext for Ctx {}
+impl ClientContext for Ctx {
+    fn stats(&self, s: Statistics) {
+        let Some(t) = s.topics.get(&self.topic) else {
+            return;
+        };
+        let mut lag = lock(&self.lag);
+        lag.clear();
+        for (p, part) in &t.partitions {
+            // -1 is librdkafka's internal "unassigned" partition; a lag of -1 means not known yet.
+            if *p >= 0 && part.consumer_lag >= 0 {
+                lag.insert(*p, part.consumer_lag);
+            }
+        }
+    }
+}
 
 impl ConsumerContext for Ctx {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -96,6 +117,8 @@ struct Partition {
     /// Offset after the last message read.
     next: i64,
     committed: i64,
+    /// librdkafka said the partition was read to its end, and nothing came since.
+    at_end: bool,
 }
 
 impl Partition {
@@ -107,6 +130,7 @@ impl Partition {
             max_time: i64::MIN,
             next: -1,
             committed: -1,
+            at_end: false,
         }
     }
 
@@ -176,63 +200,51 @@ fn client_config(a: &StreamArgs, brokers: &str) -> ClientConfig {
     c
 }
 
-/// The alert ids already on `topic` (its message keys): every partition read from its beginning
-/// until its end as last reported and then a quiet second (a high watermark can lag the log).
+/// The alert ids already on `topic` (its message keys): every partition read from offset 0 (or its
+/// earliest, when retention has moved it) until librdkafka reports the partition's end.
 fn ids_on_topic(base: &ClientConfig, topic: &str) -> Result<Vec<String>> {
     let consumer: BaseConsumer = base
         .clone()
         .set("group.id", format!("dllhound-seen-{}", std::process::id()))
         .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
         .create()
         .context("creating the alerts-topic reader")?;
-    let timeout = Duration::from_secs(10);
     let meta = consumer
-        .fetch_metadata(Some(topic), timeout)
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
         .with_context(|| format!("reading metadata of topic {topic}"))?;
-    let mut ends = HashMap::new();
     let mut tpl = TopicPartitionList::new();
+    let mut open: Vec<i32> = Vec::new();
     for t in meta.topics() {
         for p in t.partitions() {
-            let (_, hi) = consumer.fetch_watermarks(topic, p.id(), timeout)?;
-            ends.insert(p.id(), hi);
-            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+            tpl.add_partition_offset(topic, p.id(), Offset::Offset(0))?;
+            open.push(p.id());
         }
     }
-    let mut ids = Vec::new();
-    if ends.is_empty() {
+    if open.is_empty() {
         return Err(anyhow!("topic {topic} has no partitions (does it exist?)"));
     }
     consumer.assign(&tpl)?;
+    let mut ids = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut quiet_since = Instant::now();
-    loop {
+    while !open.is_empty() {
         if Instant::now() > deadline {
             return Err(anyhow!(
-                "timed out reading the alert ids already on topic {topic}"
+                "timed out reading the alert ids already on topic {topic} (partitions {open:?} never reached their end)"
             ));
         }
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
-                quiet_since = Instant::now();
                 if let Some(k) = m.key().and_then(|k| std::str::from_utf8(k).ok()) {
                     ids.push(k.to_string());
                 }
-                if ends
-                    .get(&m.partition())
-                    .is_some_and(|&hi| m.offset() + 1 >= hi)
-                {
-                    ends.insert(m.partition(), 0);
-                }
             }
-            Some(Err(_)) => {}
-            None => {
-                let reached = ends.values().all(|&hi| hi == 0);
-                if reached && quiet_since.elapsed() >= Duration::from_secs(1) {
-                    return Ok(ids);
-                }
-            }
+            Some(Err(KafkaError::PartitionEOF(p))) => open.retain(|&q| q != p),
+            Some(Err(_)) | None => {}
         }
     }
+    Ok(ids)
 }
 
 pub fn run(
@@ -281,6 +293,8 @@ pub fn run(
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
+        .set("enable.partition.eof", "true")
+        .set("statistics.interval.ms", "1000")
         .create_with_context(ctx)
         .context("creating the Kafka consumer")?;
     if a.partitions.is_empty() {
@@ -331,6 +345,10 @@ pub fn run(
                 }
             }
         }
+        if !assigned.is_empty() {
+            // Waiting to join is not idleness: the idle clock starts with the partitions.
+            last_input = Instant::now();
+        }
         let n = assigned.len() + parts.len();
         for p in assigned {
             parts
@@ -340,6 +358,11 @@ pub fn run(
 
         match consumer.poll(Duration::from_millis(100)) {
             None => {}
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                if let Some(part) = parts.get_mut(&p) {
+                    part.at_end = true;
+                }
+            }
             Some(Err(e)) if logged < MAX_LOGGED => {
                 logged += 1;
                 eprintln!("dllhound: kafka: {e}");
@@ -370,6 +393,7 @@ pub fn run(
                 part.tracked
                     .push_back((m.offset(), time.unwrap_or(part.max_time)));
                 part.next = m.offset() + 1;
+                part.at_end = false;
                 if !ok {
                     let reason = dec
                         .stats
@@ -414,11 +438,9 @@ pub fn run(
         }
         // Errors (a broker hiccup, a partition moving) are not input: only messages reset this.
         let quiet = last_input.elapsed();
+        let all_read = !parts.is_empty() && parts.values().all(|p| p.at_end);
         if quiet >= Duration::from_millis(500)
-            && (a.idle_exit.is_some_and(|d| quiet >= d)
-                || (a.until_end
-                    && quiet >= Duration::from_secs(2)
-                    && at_end(&consumer, &topic, &parts)))
+            && (a.idle_exit.is_some_and(|d| quiet >= d) || (a.until_end && all_read))
         {
             idle = true;
             break;
@@ -426,7 +448,7 @@ pub fn run(
         if last_tick.elapsed() >= Duration::from_secs(1) {
             last_tick = Instant::now();
             commit(&consumer, &topic, &mut parts, sink, false)?;
-            gauges(&consumer, &topic, &parts, metrics);
+            gauges(&consumer, &parts, metrics);
             let stats: Vec<&Stats> = parts.values().map(|p| p.corr.stats()).collect();
             let held: usize = parts.values().map(|p| p.corr.held_bytes()).sum();
             publish(metrics, &dec.stats, &stats, held as u64, sink);
@@ -460,7 +482,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Makes the alerts durable, then commits each partition's low-water mark (or, with `all`, every
-/// offset read).
+/// offset read, and waits for the broker to confirm). A tick's commit does not wait: a lost one is
+/// superseded by the next, and a lower commit only means more replay.
 fn commit(
     consumer: &BaseConsumer<Ctx>,
     topic: &str,
@@ -481,51 +504,30 @@ fn commit(
     }
     drop(safe);
     if tpl.count() > 0 {
-        consumer
-            .commit(&tpl, CommitMode::Sync)
-            .context("committing offsets")?;
+        let mode = if all {
+            CommitMode::Sync
+        } else {
+            CommitMode::Async
+        };
+        consumer.commit(&tpl, mode).context("committing offsets")?;
     }
     Ok(())
 }
 
-/// True when there are assigned partitions and each is read to its current end (the consumer's
-/// position, which covers a partition resumed at its end with nothing left to read).
-fn at_end(consumer: &BaseConsumer<Ctx>, topic: &str, parts: &BTreeMap<i32, Partition>) -> bool {
-    let positions = consumer.position().ok();
-    !parts.is_empty()
-        && parts.iter().all(|(p, part)| {
-            let pos = positions
-                .as_ref()
-                .and_then(|l| l.find_partition(topic, *p))
-                .and_then(|e| match e.offset() {
-                    Offset::Offset(o) => Some(o),
-                    _ => None,
-                })
-                .unwrap_or(part.next)
-                .max(part.next);
-            consumer
-                .fetch_watermarks(topic, *p, Duration::from_secs(2))
-                .is_ok_and(|(lo, hi)| if pos < 0 { hi <= lo } else { pos >= hi })
-        })
-}
-
-/// Lag and watermark per partition, for the metrics.
-fn gauges(
-    consumer: &BaseConsumer<Ctx>,
-    topic: &str,
-    parts: &BTreeMap<i32, Partition>,
-    m: &Metrics,
-) {
+/// Lag and watermark per partition, for the metrics (lag only once librdkafka knows it).
+fn gauges(consumer: &BaseConsumer<Ctx>, parts: &BTreeMap<i32, Partition>, m: &Metrics) {
+    let lag = lock(&consumer.context().lag);
     let mut g = lock(&m.partitions);
     g.clear();
     for (p, part) in parts {
-        let hi = consumer
-            .fetch_watermarks(topic, *p, Duration::from_millis(500))
-            .map_or(part.next, |(_, hi)| hi);
         g.insert(
             *p,
             PartitionGauges {
-                lag: (hi - part.next.max(0)).max(0),
+                lag: if part.at_end {
+                    Some(0)
+                } else {
+                    lag.get(p).copied()
+                },
                 watermark_ms: part.max_time.max(0),
                 committed: part.committed,
             },

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 /// One partition's position.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PartitionGauges {
-    /// Messages behind the partition's end.
-    pub lag: i64,
+    /// Messages behind the partition's end, once known.
+    pub lag: Option<i64>,
     /// Event time (ms) the partition's state has reached.
     pub watermark_ms: i64,
     /// Offset last committed.
@@ -103,7 +103,9 @@ impl Metrics {
             if !p.is_empty() {
                 let _ = writeln!(s, "# HELP dllhound_partition_lag Messages behind the end of the partition.\n# TYPE dllhound_partition_lag gauge");
                 for (n, g) in p.iter() {
-                    let _ = writeln!(s, "dllhound_partition_lag{{partition=\"{n}\"}} {}", g.lag);
+                    if let Some(lag) = g.lag {
+                        let _ = writeln!(s, "dllhound_partition_lag{{partition=\"{n}\"}} {lag}");
+                    }
                 }
                 let _ = writeln!(s, "# HELP dllhound_partition_watermark_seconds Event time the partition's state has reached.\n# TYPE dllhound_partition_watermark_seconds gauge");
                 for (n, g) in p.iter() {
