@@ -14,6 +14,9 @@
 //!   like dllhound itself, find a partition's end by librdkafka's partition-EOF event.
 #![cfg(feature = "kafka")]
 
+mod common;
+use common::{free_addr, scrape};
+
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Headers;
@@ -416,28 +419,6 @@ fn member(b: &Broker, topic: &str, group: &str, alerts: &str, extra: &[&str]) ->
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap()
-}
-
-/// A loopback address nothing listens on (for a member's metrics).
-fn free_addr() -> String {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    format!("127.0.0.1:{port}")
-}
-
-/// The Prometheus text a member serves, or "" while it is not listening yet.
-fn scrape(addr: &str) -> String {
-    use std::io::Write;
-    let Ok(mut s) = std::net::TcpStream::connect(addr) else {
-        return String::new();
-    };
-    let _ = s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    text
 }
 
 /// A counter or gauge without labels, 0 when absent.

@@ -1,6 +1,8 @@
 //! `dllhound stream` on stdin and on a followed file: the same alerts as `scan`, each id once,
 //! written as soon as a corroborator is in; rotation, truncation, signals and metrics.
 
+mod common;
+
 use proptest::prelude::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -115,6 +117,51 @@ proptest! {
     }
 }
 
+/// The example as Windows event XML, one `<Event>` per line (as NXLog or Splunk forward it).
+fn example_as_xml_lines() -> String {
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('\'', "&apos;")
+    }
+    let text = std::fs::read_to_string(EXAMPLE).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let r: Value = serde_json::from_str(line).unwrap();
+        let s = |k: &str| r[k].as_str().map(esc).unwrap_or_default();
+        out += &format!(
+            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='{}'/><EventID>{}</EventID><TimeCreated SystemTime='{}'/><Channel>{}</Channel><Computer>{}</Computer></System><EventData>",
+            s("SourceName"), r["EventID"], s("TimeCreated"), s("Channel"), s("Hostname")
+        );
+        for (k, v) in r.as_object().unwrap() {
+            if let ("SourceName" | "EventID" | "TimeCreated" | "Channel" | "Hostname", _)
+            | (_, Value::Null) = (k.as_str(), v)
+            {
+                continue;
+            }
+            let v = v.as_str().map_or_else(|| v.to_string(), esc);
+            out += &format!("<Data Name='{k}'>{v}</Data>");
+        }
+        out += "</EventData></Event>\n";
+    }
+    out
+}
+
+#[test]
+fn xml_events_on_stdin_give_the_alerts_of_scan() {
+    let xml = example_as_xml_lines();
+    let path = dir().join("example.xml");
+    std::fs::write(&path, &xml).unwrap();
+    let scanned = scan(&path);
+    assert_eq!(scanned.len(), 2, "the example's two alerts, from XML");
+    let (code, streamed, err) = stream_stdin(xml.as_bytes(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ids(&streamed), ids(&scanned));
+    // Provenance names the line of the stream.
+    assert!(streamed[0]["timeline"][0]["provenance"]["line"].is_u64());
+}
+
 fn wait_for_lines(path: &Path, n: usize, within: Duration) -> Vec<Value> {
     let deadline = Instant::now() + within;
     loop {
@@ -203,12 +250,7 @@ fn sigterm_ends_a_stream_cleanly_with_its_alerts_written() {
     let d = dir().join("sigterm");
     std::fs::create_dir_all(&d).unwrap();
     let stats = d.join("stats.json");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = common::free_addr();
     let mut child = bin()
         .args(["stream", "-", "--metrics-addr", &addr, "--stats-json"])
         .arg(&stats)
@@ -224,15 +266,9 @@ fn sigterm_ends_a_stream_cleanly_with_its_alerts_written() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let metrics = loop {
         std::thread::sleep(Duration::from_millis(300));
-        let text = std::net::TcpStream::connect(&addr).ok().and_then(|mut s| {
-            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .ok()?;
-            let mut t = String::new();
-            s.read_to_string(&mut t).ok()?;
-            Some(t)
-        });
-        if let Some(t) = text.filter(|t| t.contains("dllhound_alerts_total 2")) {
-            break t;
+        let text = common::scrape(&addr);
+        if text.contains("dllhound_alerts_total 2") {
+            break text;
         }
         assert!(
             Instant::now() < deadline,

@@ -42,6 +42,28 @@ pub fn decode_xml(
     sink: &mut dyn FnMut(Event),
 ) {
     stats.bytes += buf.len() as u64;
+    decode_events(buf, input, (None, None), stats, sink);
+}
+
+/// Decodes the `<Event>` elements of one streamed record (a line, a Kafka message) at `place`
+/// (line, message offset), which their provenance and errors carry. Returns how many there were.
+pub(crate) fn decode_xml_record(
+    buf: &[u8],
+    input: &Arc<str>,
+    place: (Option<u64>, Option<u64>),
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) -> u64 {
+    decode_events(buf, input, place, stats, sink)
+}
+
+fn decode_events(
+    buf: &[u8],
+    input: &Arc<str>,
+    (line, record): (Option<u64>, Option<u64>),
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) -> u64 {
     let mut reader = Reader::from_reader(buf);
     reader.config_mut().trim_text(true);
     let mut hint = None;
@@ -60,7 +82,11 @@ pub fn decode_xml(
             Err(e) => {
                 stats.bad(RecordError {
                     input: input.to_string(),
-                    at: format!("offset {pos}"),
+                    at: match (line, record) {
+                        (Some(l), _) => format!("line {l}, byte {pos}"),
+                        (None, Some(o)) => format!("offset {o}, byte {pos}"),
+                        (None, None) => format!("offset {pos}"),
+                    },
                     reason: format!("invalid XML: {e}"),
                 });
                 break;
@@ -124,16 +150,16 @@ pub fn decode_xml(
                     }
                     (_, "Event") => {
                         ordinal += 1;
-                        let record = json!({"Event": {"System": Value::Object(std::mem::take(&mut system)),
+                        let doc = json!({"Event": {"System": Value::Object(std::mem::take(&mut system)),
                                                       "EventData": Value::Object(std::mem::take(&mut data))}});
                         let ctx = RecordContext {
                             input: input.clone(),
-                            line: None,
-                            record: None,
+                            line,
+                            record,
                             element: Some(ordinal),
                             only: Some(&["evtx-json"]),
                         };
-                        decode_value(&record, &ctx, &mut hint, stats, sink);
+                        decode_value(&doc, &ctx, &mut hint, stats, sink);
                     }
                     _ => {}
                 }
@@ -144,6 +170,7 @@ pub fn decode_xml(
         }
         buf_ev.clear();
     }
+    ordinal
 }
 
 fn on_open(
