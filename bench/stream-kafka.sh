@@ -19,7 +19,7 @@ produce=$PWD/target/release/examples/kafka-produce
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 addr=127.0.0.1:$port
-(cd "$work" && env -u LISTENER_URL -u ADVERTISED_LISTENER_URL -u STORAGE_ENGINE "$tansu" broker \
+(cd "$work" && exec env -u LISTENER_URL -u ADVERTISED_LISTENER_URL -u STORAGE_ENGINE "$tansu" broker \
   --listener-url "tcp://$addr" --advertised-listener-url "tcp://$addr" \
   --storage-engine memory://tansu/ >"$work/tansu.log" 2>&1) &
 broker=$!
