@@ -51,6 +51,15 @@ impl std::fmt::Debug for ReadOptions {
 /// Bytes read before deciding what an input is.
 const HEAD: usize = 64 << 10;
 
+/// What every level of one input's reading shares: the options, the expansion allowance (archives
+/// and gzip inside it), its statistics and where events go.
+struct Reading<'a> {
+    opts: &'a ReadOptions,
+    allowance: &'a Allowance,
+    stats: &'a mut InputStats,
+    sink: &'a mut dyn FnMut(Event),
+}
+
 /// Reads one input to the end, sending each decoded event to `sink` in input order. Plain files,
 /// stdin and gzip streams are read in blocks (JSON lines and CSV never sit in memory whole); EVTX, zip,
 /// XML and single JSON documents are read into memory first because their readers need it.
@@ -63,7 +72,13 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
             let stdin = std::io::stdin();
             let mut lock = stdin.lock();
             let allowance = Allowance::for_size(None);
-            decode_reader(&mut lock, &name, opts, 0, &allowance, &mut stats, sink);
+            let mut cx = Reading {
+                opts,
+                allowance: &allowance,
+                stats: &mut stats,
+                sink,
+            };
+            decode_reader(&mut lock, &name, 0, &mut cx);
         }
         Input::Path(p) => match std::fs::File::open(p) {
             Ok(mut f) => {
@@ -74,7 +89,13 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
                     decode_evtx_file(p, &name, opts.evtx_threads, &mut stats, sink)
                 } else {
                     let allowance = Allowance::for_size(f.metadata().ok().map(|m| m.len()));
-                    decode_reader(&mut f, &name, opts, 0, &allowance, &mut stats, sink)
+                    let mut cx = Reading {
+                        opts,
+                        allowance: &allowance,
+                        stats: &mut stats,
+                        sink,
+                    };
+                    decode_reader(&mut f, &name, 0, &mut cx)
                 }
             }
             Err(source) => stats.input_errors.push(IngestError::Io {
@@ -100,15 +121,13 @@ pub fn read_bytes(
     let mut stats = InputStats::new(name);
     let name: Arc<str> = name.into();
     let allowance = Allowance::for_size(Some(bytes.len() as u64));
-    decode_reader(
-        &mut Cursor::new(bytes),
-        &name,
+    let mut cx = Reading {
         opts,
-        0,
-        &allowance,
-        &mut stats,
+        allowance: &allowance,
+        stats: &mut stats,
         sink,
-    );
+    };
+    decode_reader(&mut Cursor::new(bytes), &name, 0, &mut cx);
     stats
 }
 
@@ -142,15 +161,13 @@ fn read_head(r: &mut dyn Read, n: usize) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-fn decode_reader(
-    r: &mut dyn Read,
-    name: &Arc<str>,
-    opts: &ReadOptions,
-    depth: u32,
-    allowance: &Allowance,
-    stats: &mut InputStats,
-    sink: &mut dyn FnMut(Event),
-) {
+fn decode_reader(r: &mut dyn Read, name: &Arc<str>, depth: u32, cx: &mut Reading<'_>) {
+    let Reading {
+        opts,
+        allowance,
+        ref mut stats,
+        ref mut sink,
+    } = *cx;
     let io_err = |stats: &mut InputStats, source| {
         stats.input_errors.push(IngestError::Io {
             path: name.to_string(),
@@ -176,7 +193,7 @@ fn decode_reader(
             let (compressed, count) = Counted::new(Cursor::new(head).chain(r));
             let gz = MultiGzDecoder::new(compressed);
             let mut gz = Capped::new(gz, Compressed::Counted(count), allowance);
-            decode_reader(&mut gz, name, opts, depth + 1, allowance, stats, sink)
+            decode_reader(&mut gz, name, depth + 1, cx)
         }
         (
             Container::Text,
@@ -196,7 +213,7 @@ fn decode_reader(
             if let Err(e) = r.read_to_end(&mut buf) {
                 return io_err(stats, e);
             }
-            decode_bytes(buf, name, opts, depth, allowance, stats, sink)
+            decode_bytes(buf, name, depth, cx)
         }
     }
 }
@@ -233,20 +250,15 @@ fn sniff(buf: &[u8]) -> Container {
 
 /// Decodes an input held in memory: what `decode_reader` cannot stream (EVTX from an archive or stdin,
 /// zip, XML, one JSON document), and anything unrecognised.
-fn decode_bytes(
-    buf: Vec<u8>,
-    name: &Arc<str>,
-    opts: &ReadOptions,
-    depth: u32,
-    allowance: &Allowance,
-    stats: &mut InputStats,
-    sink: &mut dyn FnMut(Event),
-) {
+fn decode_bytes(buf: Vec<u8>, name: &Arc<str>, depth: u32, cx: &mut Reading<'_>) {
     let kind = sniff(&buf);
+    if kind == Container::Zip && depth < MAX_ARCHIVE_DEPTH {
+        return decode_zip(buf, name, depth, cx);
+    }
+    let Reading {
+        opts, stats, sink, ..
+    } = cx;
     match (kind, opts.format) {
-        (Container::Zip, _) if depth < MAX_ARCHIVE_DEPTH => {
-            decode_zip(buf, name, opts, depth, allowance, stats, sink)
-        }
         (Container::Evtx, FormatChoice::Auto | FormatChoice::Evtx) => {
             decode_evtx(buf, name, opts.evtx_threads, stats, sink)
         }
@@ -263,19 +275,11 @@ fn decode_bytes(
     }
 }
 
-fn decode_zip(
-    buf: Vec<u8>,
-    name: &Arc<str>,
-    opts: &ReadOptions,
-    depth: u32,
-    allowance: &Allowance,
-    stats: &mut InputStats,
-    sink: &mut dyn FnMut(Event),
-) {
+fn decode_zip(buf: Vec<u8>, name: &Arc<str>, depth: u32, cx: &mut Reading<'_>) {
     let mut zip = match zip::ZipArchive::new(Cursor::new(buf)) {
         Ok(z) => z,
         Err(e) => {
-            stats.input_errors.push(IngestError::Archive {
+            cx.stats.input_errors.push(IngestError::Archive {
                 path: name.to_string(),
                 reason: e.to_string(),
             });
@@ -287,7 +291,7 @@ fn decode_zip(
             Ok(m) => m,
             Err(e) => {
                 let reason = format!("member {i}: {e}");
-                stats.input_errors.push(IngestError::Archive {
+                cx.stats.input_errors.push(IngestError::Archive {
                     path: name.to_string(),
                     reason,
                 });
@@ -299,16 +303,8 @@ fn decode_zip(
         }
         let member_name: Arc<str> = format!("{name}:{}", member.name()).into();
         let compressed = Compressed::Known(member.compressed_size());
-        let mut member = Capped::new(member, compressed, allowance);
-        decode_reader(
-            &mut member,
-            &member_name,
-            opts,
-            depth + 1,
-            allowance,
-            stats,
-            sink,
-        );
+        let mut member = Capped::new(member, compressed, cx.allowance);
+        decode_reader(&mut member, &member_name, depth + 1, cx);
     }
 }
 
