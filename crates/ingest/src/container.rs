@@ -1,7 +1,7 @@
 //! Opening an input: sniff its bytes, unpack archives, hand records to the right decoder.
 
 use crate::csv_rows::decode_csv;
-use crate::evtx_file::{decode_evtx, decode_evtx_file};
+use crate::evtx_file::{decode_evtx, decode_evtx_file, decode_headerless_evtx, is_headerless_evtx};
 use crate::expand::{Allowance, Capped, Compressed, Counted};
 use crate::formats::FormatChoice;
 use crate::json_lines::{decode_lines_stream, decode_text};
@@ -261,6 +261,11 @@ fn decode_bytes(buf: Vec<u8>, name: &Arc<str>, depth: u32, cx: &mut Reading<'_>)
     match (kind, opts.format) {
         (Container::Evtx, FormatChoice::Auto | FormatChoice::Evtx) => {
             decode_evtx(buf, name, opts.evtx_threads, stats, sink)
+        }
+        (Container::Unknown, FormatChoice::Auto | FormatChoice::Evtx)
+            if is_headerless_evtx(&buf) =>
+        {
+            decode_headerless_evtx(buf, name, opts.evtx_threads, stats, sink)
         }
         (
             Container::Text,

@@ -61,6 +61,48 @@ pub fn decode_evtx(
     decode_parser(parser, input, threads, stats, sink)
 }
 
+/// Where the first chunk of an EVTX file starts (the file header block is 4 KiB), and a chunk's size.
+const HEADER_BLOCK: usize = 4096;
+const CHUNK: usize = 65536;
+
+/// True for an image whose file header is gone (zeroed or overwritten: a wiped or carved log) but
+/// whose first chunk is where it belongs.
+pub fn is_headerless_evtx(buf: &[u8]) -> bool {
+    !buf.starts_with(b"ElfFile\0")
+        && buf.get(HEADER_BLOCK..HEADER_BLOCK + 8) == Some(&b"ElfChnk\0"[..])
+}
+
+/// Reads a headerless image (see [`is_headerless_evtx`]): the lost header is named as damage, a
+/// plain one (EVTX 3.1, 4 KiB block, the chunk count the size gives) is written over the first 128
+/// bytes, and the chunks are read as in any EVTX file, each checked against its own checksums.
+pub fn decode_headerless_evtx(
+    mut buf: Vec<u8>,
+    input: &Arc<str>,
+    threads: usize,
+    stats: &mut InputStats,
+    sink: &mut dyn FnMut(Event),
+) {
+    stats.input_errors.push(IngestError::Damaged {
+        path: input.to_string(),
+        reason: "the file header is not an EVTX header (zeroed or overwritten); \
+                 chunks read from offset 4096 on"
+            .into(),
+    });
+    let chunks = (buf.len().saturating_sub(HEADER_BLOCK) / CHUNK).max(1);
+    let mut h = [0u8; 128];
+    h[..8].copy_from_slice(b"ElfFile\0");
+    h[16..24].copy_from_slice(&(chunks as u64 - 1).to_le_bytes());
+    h[32..36].copy_from_slice(&128u32.to_le_bytes());
+    h[36..38].copy_from_slice(&1u16.to_le_bytes());
+    h[38..40].copy_from_slice(&3u16.to_le_bytes());
+    h[40..42].copy_from_slice(&(HEADER_BLOCK as u16).to_le_bytes());
+    h[42..44].copy_from_slice(&(chunks.min(u16::MAX as usize) as u16).to_le_bytes());
+    let crc = crc32fast::hash(&h[..120]);
+    h[124..128].copy_from_slice(&crc.to_le_bytes());
+    buf[..128].copy_from_slice(&h);
+    decode_evtx(buf, input, threads, stats, sink)
+}
+
 /// Names every structural problem of the image (see [`crate::evtx_check`]) as an input error.
 fn report_damage(r: &mut dyn std::io::Read, input: &Arc<str>, stats: &mut InputStats) {
     match crate::evtx_check::check(r) {
