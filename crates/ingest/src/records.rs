@@ -24,7 +24,6 @@ pub enum At {
 #[derive(Debug)]
 pub struct RecordDecoder {
     format: FormatChoice,
-    only: Option<&'static [&'static str]>,
     hint: Option<usize>,
     /// What was decoded so far.
     pub stats: InputStats,
@@ -34,7 +33,6 @@ impl RecordDecoder {
     pub fn new(name: &str, format: FormatChoice) -> RecordDecoder {
         RecordDecoder {
             format,
-            only: format.only(),
             hint: None,
             stats: InputStats::new(name),
         }
@@ -83,7 +81,7 @@ impl RecordDecoder {
                     line,
                     record,
                     element: None,
-                    only: self.only,
+                    only: self.format.only(),
                 };
                 decode_value(&v, &ctx, &mut self.hint, &mut self.stats, sink);
             }

@@ -42,22 +42,13 @@ pub fn decode_xml(
     sink: &mut dyn FnMut(Event),
 ) {
     stats.bytes += buf.len() as u64;
-    decode_events(buf, input, (None, None), stats, sink);
+    decode_xml_record(buf, input, (None, None), stats, sink);
 }
 
-/// Decodes the `<Event>` elements of one streamed record (a line, a Kafka message) at `place`
-/// (line, message offset), which their provenance and errors carry. Returns how many there were.
+/// Decodes the `<Event>` elements of `buf`; `(line, record)` (line, message offset) is set for a streamed
+/// record (a line, a Kafka message), and its events' provenance and errors carry it. Returns how
+/// many events there were.
 pub(crate) fn decode_xml_record(
-    buf: &[u8],
-    input: &Arc<str>,
-    place: (Option<u64>, Option<u64>),
-    stats: &mut InputStats,
-    sink: &mut dyn FnMut(Event),
-) -> u64 {
-    decode_events(buf, input, place, stats, sink)
-}
-
-fn decode_events(
     buf: &[u8],
     input: &Arc<str>,
     (line, record): (Option<u64>, Option<u64>),
