@@ -15,7 +15,7 @@
 #![cfg(feature = "kafka")]
 
 mod common;
-use common::{free_addr, scrape};
+use common::{free_addr, scrape, wait_until};
 
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -440,34 +440,22 @@ fn member(b: &Broker, topic: &str, group: &str, alerts: &str, extra: &[&str]) ->
     Member(Some(child))
 }
 
+/// The lines of a member's metrics text that start with `prefix`.
+fn series<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+    text.lines().filter(|l| l.starts_with(prefix)).collect()
+}
+
 /// Partitions a member holds (it publishes gauges for each).
 fn held(addr: &str) -> usize {
-    scrape(addr)
-        .lines()
-        .filter(|l| l.starts_with("dllhound_partition_committed_offset{"))
-        .count()
+    series(&scrape(addr), "dllhound_partition_committed_offset{").len()
 }
 
 /// True when a member holds partitions and each is known to be read to its end.
 fn caught_up(addr: &str) -> bool {
     let text = scrape(addr);
-    let lags: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("dllhound_partition_lag{"))
-        .collect();
-    let held = text
-        .lines()
-        .filter(|l| l.starts_with("dllhound_partition_committed_offset{"))
-        .count();
+    let lags = series(&text, "dllhound_partition_lag{");
+    let held = series(&text, "dllhound_partition_committed_offset{").len();
     held > 0 && lags.len() == held && lags.iter().all(|l| l.ends_with(" 0"))
-}
-
-fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(300));
-    }
 }
 
 /// SIGTERM, then the exit status must be 0 (a clean stop: alerts flushed, offsets committed).

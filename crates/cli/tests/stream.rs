@@ -263,18 +263,15 @@ fn sigterm_ends_a_stream_cleanly_with_its_alerts_written() {
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(&std::fs::read(EXAMPLE).unwrap()).unwrap();
     stdin.flush().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let metrics = loop {
-        std::thread::sleep(Duration::from_millis(300));
-        let text = common::scrape(&addr);
-        if text.contains("dllhound_alerts_total 2") {
-            break text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "metrics never showed the two alerts"
-        );
-    };
+    let mut metrics = String::new();
+    common::wait_until(
+        Duration::from_secs(20),
+        "the metrics show the two alerts",
+        || {
+            metrics = common::scrape(&addr);
+            metrics.contains("dllhound_alerts_total 2")
+        },
+    );
     assert!(metrics.contains("dllhound_records_total 120"), "{metrics}");
     assert!(
         metrics.contains("dllhound_events_total{kind=\"image_load\"} 85"),

@@ -1,6 +1,7 @@
 //! Helpers shared by the test crates that run `dllhound stream` with `--metrics-addr`.
 
 use std::io::{Read, Write};
+use std::time::{Duration, Instant};
 
 /// A loopback address nothing listens on (for a member's metrics).
 pub fn free_addr() -> String {
@@ -21,4 +22,13 @@ pub fn scrape(addr: &str) -> String {
     let mut text = String::new();
     let _ = s.read_to_string(&mut text);
     text
+}
+
+/// Polls `done` every 300 ms; fails the test, saying `what`, if it is not true within `within`.
+pub fn wait_until(within: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
 }
