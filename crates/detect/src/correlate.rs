@@ -321,12 +321,15 @@ impl Correlator {
             return;
         }
         // Drop the oldest share of records in proportion to the excess (records are similar in size).
+        // One record alone over the budget (a huge line at many threads) goes whole: `k` can only
+        // range over 1..len-1 when there are two or more.
         let excess = self.held.saturating_sub(target) as f64 / self.held.max(1) as f64;
-        let k = ((times.len() as f64 * excess).ceil() as usize).clamp(1, times.len() - 1);
-        let cutoff = if times.len() == 1 {
-            i64::MAX
-        } else {
-            *times.select_nth_unstable(k).1
+        let cutoff = match times.len() {
+            1 => i64::MAX,
+            n => {
+                let k = ((n as f64 * excess).ceil() as usize).clamp(1, n - 1);
+                *times.select_nth_unstable(k).1
+            }
         };
         let hosts: Vec<Arc<str>> = self.hosts.keys().cloned().collect();
         for h in &hosts {

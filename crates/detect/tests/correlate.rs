@@ -286,3 +286,21 @@ mod suppression {
         assert!(out.stats.suppressed.is_empty());
     }
 }
+
+/// Issue 17: one record alone larger than the correlator's memory budget (a 13 MB line at
+/// `--threads 64` divides the budget that far) used to panic in `shed` (`clamp(1, 0)`).
+#[test]
+fn regression_17_one_record_over_the_memory_budget_does_not_panic() {
+    let mut c = Correlator::new(Config {
+        max_state_bytes: 64,
+        ..Config::default()
+    });
+    let huge = format!(
+        r"C:\Users\bob\AppData\Local\Temp\{}.dll",
+        "x".repeat(1 << 20)
+    );
+    c.push(load("h", 0.0, 1, P, LOADER, &huge, "false"));
+    let out = c.finish();
+    assert!(out.alerts.is_empty());
+    assert_eq!(out.stats.decided_early, 1, "{:?}", out.stats);
+}

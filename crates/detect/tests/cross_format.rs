@@ -650,15 +650,17 @@ fn coverage_reads_every_format_and_mde_without_certificates_is_signature_blind()
     assert_eq!(v.trigger_by_path.verdict, "evaluable");
 }
 
-/// Writes the fuzzers' seed corpora (`fuzz/seeds/`) from these renderings when
-/// `DLLHOUND_WRITE_FUZZ_SEEDS` names the folder: one record per file for each record decoder, one
-/// whole rendering per file for the pipeline. Otherwise does nothing.
+/// Writes the fuzzers' seed corpora from these renderings: one record per file for each record
+/// decoder, one whole rendering per file for the pipeline. Into the folder `DLLHOUND_WRITE_FUZZ_SEEDS`
+/// names (`fuzz/seeds/` to refresh them), else into a temporary folder, which is then checked.
 #[test]
+#[ignore = "a seed generator: DLLHOUND_WRITE_FUZZ_SEEDS=fuzz/seeds cargo test -- --ignored write_fuzz_seeds"]
 fn write_fuzz_seeds_when_asked() {
-    let Some(dir) = std::env::var_os("DLLHOUND_WRITE_FUZZ_SEEDS") else {
-        return;
-    };
-    let dir = PathBuf::from(dir);
+    let dir = std::env::var_os("DLLHOUND_WRITE_FUZZ_SEEDS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("dllhound-seeds-{}", std::process::id()))
+        });
     let c = chain();
     let records = [
         ("decode_evtx_json", render_evtx_json(&c)),
@@ -686,5 +688,9 @@ fn write_fuzz_seeds_when_asked() {
         for (name, text) in files {
             std::fs::write(d.join(format!("{format}-{name}")), text).unwrap();
         }
+    }
+    for target in ["decode_evtx_json", "decode_ecs", "decode_mde", "pipeline"] {
+        let n = std::fs::read_dir(dir.join(target)).unwrap().count();
+        assert!(n > 0, "no seeds written for {target}");
     }
 }

@@ -31,7 +31,7 @@ pub fn read_options(
     threads: usize,
     quiet: bool,
 ) -> (dllhound_ingest::ReadOptions, Option<indicatif::ProgressBar>) {
-    use is_terminal::IsTerminal;
+    use std::io::IsTerminal;
     let mut opts = dllhound_ingest::ReadOptions {
         format,
         evtx_threads: if inputs.len() > 1 { 1 } else { threads },

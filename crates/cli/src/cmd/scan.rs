@@ -8,7 +8,7 @@ use dllhound_detect::tuning::{EntrySource, Tuning};
 use dllhound_detect::{Alert, Config, PathClasses};
 use dllhound_ingest::expand_inputs;
 use dllhound_report::escape_control;
-use is_terminal::IsTerminal;
+use std::io::IsTerminal;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;

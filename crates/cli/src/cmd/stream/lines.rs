@@ -71,10 +71,10 @@ fn pump<R: Read>(
     Ok(partial)
 }
 
-/// Identity of the file a path names, to notice rotation.
-fn identity(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+/// Identity of the file a path names, to notice rotation: device and inode on Unix, volume serial
+/// and file index on Windows (the `same-file` crate).
+fn identity(path: &Path) -> Option<same_file::Handle> {
+    same_file::Handle::from_path(path).ok()
 }
 
 /// Follows `path` until `stop`: reads what is there, then what is appended, across rotation and
