@@ -1,6 +1,6 @@
 //! What the detector finds: alerts with their evidence and timeline.
 
-use crate::lolbin::NameMatch;
+use crate::lolbin::{Executor, NameMatch};
 use crate::{DestinationClass, PathClass, Severity};
 use dllhound_model::{FileWriteKind, ProcessKey, Provenance, Signature, Timestamp, WinPath};
 use serde::Serialize;
@@ -29,6 +29,22 @@ impl Branch {
     }
 }
 
+/// How a write's path met the loaded DLL's path (branch a).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteMatch {
+    /// The same path.
+    Exact,
+    /// An alternate data stream of the DLL (`x.dll:Zone.Identifier`, the Mark-of-the-Web a browser
+    /// writes with a download).
+    Stream,
+    /// A browser's download-in-progress file of the DLL (`x.dll.crdownload`, `x.dll.part`), renamed
+    /// to the DLL when the download finished (the rename is not logged).
+    Download,
+    /// The same path spelled through 8.3 short names on one side (`PEDRO~1.GUS`).
+    ShortNameAlias,
+}
+
 /// (a): a write of the loaded path.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WriteEvidence {
@@ -43,6 +59,8 @@ pub struct WriteEvidence {
     pub process_entity_id: ProcessKey,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha256: Option<Box<str>>,
+    /// How the write's path met the DLL's.
+    pub matched: WriteMatch,
     pub provenance: Provenance,
 }
 
@@ -60,6 +78,8 @@ pub struct ExecEvidence {
     pub command_line: Box<str>,
     /// How the command line names the DLL.
     pub matched: NameMatch,
+    /// How the process was recognised as rundll32 / regsvr32.
+    pub executor: Executor,
     /// True when this is the loading process itself.
     pub is_loader: bool,
     pub provenance: Provenance,
@@ -125,6 +145,9 @@ pub struct Alert {
     pub signal: bool,
     /// Set on triggers listed because `--show-suppressed` asked for them.
     pub suppressed_by: Option<Suppression>,
+    /// Broad tuning entries (unsigned allowed, or any signer) that matched this trigger but did not
+    /// apply, because a process they do not expect freshly wrote the module; `reason` says which.
+    pub tuning_not_applied: Vec<Suppression>,
     /// Time of the first load.
     pub time: Timestamp,
     pub host: Arc<str>,

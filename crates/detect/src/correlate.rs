@@ -3,7 +3,7 @@
 use crate::alert::{
     Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, Suppression, WriteEvidence,
 };
-use crate::lolbin::{is_follow_on_executor, names_dll};
+use crate::lolbin::{follow_on_executor, names_dll};
 use crate::state::{CertFact, Held, HostState, PendingLoad, HOST_OVERHEAD};
 use crate::tuning::Candidate;
 use crate::{score, trigger, Config, DestinationClass};
@@ -101,6 +101,8 @@ struct Builder {
     nets: Vec<NetEvidence>,
     dns: Vec<DnsEvidence>,
     suppressed_by: Option<Suppression>,
+    /// Broad tuning entries that matched but were voided by an unexpected fresh write.
+    tuning_not_applied: Vec<Suppression>,
 }
 
 /// Feeds on events in any order; see the crate docs.
@@ -223,7 +225,7 @@ impl Correlator {
             }
             EventKind::FileWrite(w) => {
                 st.add_write(
-                    w.target.match_key().into(),
+                    crate::fresh_write::index_key(w.target.match_key()).0.into(),
                     Held {
                         time: t,
                         ev: w,
@@ -232,9 +234,9 @@ impl Correlator {
                 );
             }
             EventKind::ProcessStart(p) => {
-                if is_follow_on_executor(&p.image, p.original_file_name.as_deref())
-                    && p.command_line.is_some()
-                {
+                if p.command_line.as_deref().is_some_and(|cl| {
+                    follow_on_executor(&p.image, p.original_file_name.as_deref(), cl).is_some()
+                }) {
                     st.add_exec(Held {
                         time: t,
                         ev: p.clone(),
@@ -409,7 +411,9 @@ impl Correlator {
                 b.first.ev.process.clone(),
                 b.first.ev.dll.match_key().into(),
             );
-            if let Some(s) = suppression(&self.cfg, &b) {
+            let (s, not_applied) = suppression(&self.cfg, &b);
+            b.tuning_not_applied = not_applied;
+            if let Some(s) = s {
                 *self.stats.suppressed.entry(s.source).or_default() += 1;
                 if self.cfg.keep_suppressed {
                     b.suppressed_by = Some(s);
@@ -475,7 +479,7 @@ impl Correlator {
             }
             let b = match_pending(&self.cfg, st, (**p).clone());
             if (b.writes.is_empty() && b.execs.is_empty() && b.nets.is_empty())
-                || suppression(&self.cfg, &b).is_some()
+                || suppression(&self.cfg, &b).0.is_some()
             {
                 continue;
             }
@@ -651,23 +655,7 @@ fn join_signer(cfg: &Config, st: &HostState, p: &mut PendingLoad) -> bool {
 fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
     let t = p.load.time;
     let load = &p.load.ev;
-    let writes = st
-        .writes
-        .get(load.dll.match_key())
-        .into_iter()
-        .flatten()
-        .filter(|w| w.time <= t && t - w.time <= cfg.window_fresh_write_ms)
-        .map(|w| WriteEvidence {
-            time: Timestamp(w.time),
-            delta_seconds: secs(w.time - t),
-            how: w.ev.how,
-            path: w.ev.target.clone(),
-            process_executable: w.ev.image.clone(),
-            process_entity_id: w.ev.process.clone(),
-            sha256: w.ev.sha256.clone(),
-            provenance: w.prov.clone(),
-        })
-        .collect();
+    let writes = crate::fresh_write::matching(st, load, t, cfg.window_fresh_write_ms);
     let execs = st
         .execs
         .iter()
@@ -675,6 +663,7 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
         .filter_map(|e| {
             let cl = e.ev.command_line.as_deref()?;
             let matched = names_dll(cl, &load.dll)?;
+            let executor = follow_on_executor(&e.ev.image, e.ev.original_file_name.as_deref(), cl)?;
             Some(ExecEvidence {
                 time: Timestamp(e.time),
                 delta_seconds: secs(e.time - t),
@@ -683,6 +672,7 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
                 original_file_name: e.ev.original_file_name.clone(),
                 command_line: cl.into(),
                 matched,
+                executor,
                 is_loader: e.ev.process == load.process,
                 provenance: e.prov.clone(),
             })
@@ -734,6 +724,7 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
         nets,
         dns,
         suppressed_by: None,
+        tuning_not_applied: Vec::new(),
     }
 }
 
@@ -755,21 +746,38 @@ fn suppression_by_load(cfg: &Config, load: &dllhound_model::ImageLoad) -> Option
         .map(|_| "baseline")
 }
 
-/// The allowlist entry or baseline row that suppresses this trigger, if any.
-fn suppression(cfg: &Config, b: &Builder) -> Option<Suppression> {
+/// The allowlist entry or baseline row that suppresses this trigger, if any, and the broad entries
+/// that matched but did not apply (with the reason they did not).
+fn suppression(cfg: &Config, b: &Builder) -> (Option<Suppression>, Vec<Suppression>) {
     let candidate = Candidate {
         load: &b.first.ev,
         writes: &b.writes,
     };
-    if let Some(e) = cfg.tuning.find(&candidate) {
-        return Some(Suppression {
+    let d = cfg.tuning.decide(&candidate);
+    let not_applied = d
+        .not_applied
+        .iter()
+        .map(|(e, why)| Suppression {
+            source: e.source.as_str(),
+            id: e.id.clone(),
+            reason: why.clone(),
+        })
+        .collect();
+    if let Some(e) = d.applied {
+        let s = Suppression {
             source: e.source.as_str(),
             id: e.id.clone(),
             reason: e.reason.clone(),
-        });
+        };
+        return (Some(s), not_applied);
     }
+    (baseline_suppression(cfg, &b.first.ev), not_applied)
+}
+
+/// The baseline row that suppresses this load, if any.
+fn baseline_suppression(cfg: &Config, load: &dllhound_model::ImageLoad) -> Option<Suppression> {
     let policy = cfg.baseline.as_ref()?;
-    let row = policy.suppressing_row(&b.first.ev)?;
+    let row = policy.suppressing_row(load)?;
     Some(Suppression {
         source: "baseline",
         id: format!("{} | {} | {}", row.loader, row.dll, row.signer),
@@ -814,6 +822,11 @@ fn merge_into(a: &mut Builder, b: Builder) {
     }
     if a.loader.is_none() {
         a.loader = b.loader;
+    }
+    for n in b.tuning_not_applied {
+        if !a.tuning_not_applied.iter().any(|x| x.id == n.id) {
+            a.tuning_not_applied.push(n);
+        }
     }
     if a.suppressed_by.is_none() {
         a.suppressed_by = b.suppressed_by;
@@ -905,6 +918,7 @@ fn build((host, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Al
         id: alert_id(&host, &process, &dll_key, time),
         signal,
         suppressed_by,
+        tuning_not_applied: std::mem::take(&mut b.tuning_not_applied),
         time,
         host,
         process,

@@ -31,6 +31,7 @@ mod classify;
 mod config;
 mod correlate;
 pub mod coverage;
+mod fresh_write;
 pub mod lolbin;
 mod netclass;
 mod pipeline;
@@ -42,7 +43,7 @@ pub mod tuning;
 
 pub use alert::{
     Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, Suppression, TimelineEntry,
-    WriteEvidence,
+    WriteEvidence, WriteMatch,
 };
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::Config;

@@ -16,8 +16,8 @@
 //! Severity: `critical` ≥ 80, `high` ≥ 60, `medium` ≥ 40, else `low`. Signals (uncorroborated
 //! triggers) are always `low`.
 
-use crate::alert::Alert;
-use crate::lolbin::{is_lolbin_loader, is_risky_writer, NameMatch};
+use crate::alert::{Alert, WriteMatch};
+use crate::lolbin::{is_lolbin_loader, is_risky_writer, Executor, NameMatch};
 use crate::{DestinationClass, PathClass};
 use dllhound_model::SignatureState;
 use serde::Serialize;
@@ -72,6 +72,34 @@ fn ago(s: f64) -> String {
 }
 
 /// Fills `score`, `severity` and `reasons`.
+/// The (a) sentence for the first write, saying how its path met the DLL's.
+fn write_words(w: &crate::WriteEvidence) -> String {
+    let when = ago(w.delta_seconds);
+    let who = &w.process_executable;
+    match w.matched {
+        WriteMatch::Exact => format!("(a) It was freshly written {when} the load by {who}."),
+        WriteMatch::Stream => {
+            let stream = w.path.original().rsplit(':').next().unwrap_or_default();
+            if stream.eq_ignore_ascii_case("Zone.Identifier") {
+                format!(
+                    "(a) Its Mark-of-the-Web (the Zone.Identifier stream) was written by {} {when} the load: it was downloaded.",
+                    who.original_file_name()
+                )
+            } else {
+                format!("(a) Its {stream} stream was written {when} the load by {who}.")
+            }
+        }
+        WriteMatch::Download => format!(
+            "(a) It was downloaded as {} {when} the load by {who} (renamed to the DLL when the download completed).",
+            w.path
+        ),
+        WriteMatch::ShortNameAlias => format!(
+            "(a) It was freshly written {when} the load by {who}, as {} (matched through an 8.3 alias).",
+            w.path
+        ),
+    }
+}
+
 pub fn apply(a: &mut Alert) {
     let mut pts: u32 = if a.signal { 0 } else { 20 };
     let mut reasons = Vec::new();
@@ -109,11 +137,7 @@ pub fn apply(a: &mut Alert) {
         pts += 20 + 15 * (a.branches.len() as u32 - 1);
     }
     if let Some(w) = a.fresh_write.first() {
-        reasons.push(format!(
-            "(a) It was freshly written {} the load by {}.",
-            ago(w.delta_seconds),
-            w.process_executable
-        ));
+        reasons.push(write_words(w));
         if a.fresh_write
             .iter()
             .any(|w| is_risky_writer(&w.process_executable))
@@ -133,6 +157,7 @@ pub fn apply(a: &mut Alert) {
             NameMatch::FullPath => "by full path",
             NameMatch::FileName => "by file name",
             NameMatch::Stem => "by name without extension",
+            NameMatch::ShortNameAlias => "by full path spelled with 8.3 short names",
         };
         let who_ran = if e.is_loader {
             "the loading process itself".to_string()
@@ -145,6 +170,17 @@ pub fn apply(a: &mut Alert) {
             ago(e.delta_seconds),
             e.command_line
         ));
+        if a.follow_on_exec
+            .iter()
+            .all(|e| e.executor == Executor::CommandLineShape)
+        {
+            // A weaker sign than a rundll32 by name or PE header: the branch is worth less.
+            pts = pts.saturating_sub(10);
+            reasons.push(format!(
+                "{} is not named rundll32 and logged no OriginalFileName, but its command line has rundll32's shape (DLL,Entry): probably a renamed rundll32, a weaker sign.",
+                e.process_executable.original_file_name()
+            ));
+        }
     }
     if let Some(n) = a.outbound_network.first() {
         let port = n
@@ -172,6 +208,12 @@ pub fn apply(a: &mut Alert) {
         pts += 10;
         reasons.push(format!(
             "The loader, {who}, is a living-off-the-land binary often used to run DLLs."
+        ));
+    }
+    for n in &a.tuning_not_applied {
+        reasons.push(format!(
+            "Tuning entry {} ({}) matched but was not applied: {}.",
+            n.id, n.source, n.reason
         ));
     }
     if a.signal {

@@ -79,8 +79,10 @@ pub struct HostState {
     /// Trigger loads by (time, arrival sequence).
     /// Boxed: a B-tree allocates leaves of eleven slots, and most hosts hold one or two.
     pub pending: BTreeMap<(i64, u64), Box<PendingLoad>>,
-    /// File writes by the target's match key.
+    /// File writes by the target's index key ([`crate::fresh_write::index_key`]).
     pub writes: HashMap<Box<str>, Vec<Held<FileWrite>>>,
+    /// Set once a write whose key has a `~` was held: only then do loads look for 8.3 aliases.
+    pub tilde_writes: bool,
     /// rundll32 / regsvr32 starts.
     pub execs: Vec<Held<ProcessStart>>,
     /// Every process start, for enrichment (kept longer).
@@ -115,6 +117,7 @@ impl HostState {
             bytes: 0,
             pending: BTreeMap::new(),
             writes: HashMap::new(),
+            tilde_writes: false,
             execs: Vec::new(),
             procs: HashMap::new(),
             spawned: HashMap::new(),
@@ -138,6 +141,7 @@ impl HostState {
 
     pub fn add_write(&mut self, key: Box<str>, h: Held<FileWrite>) {
         self.bytes += h.bytes();
+        self.tilde_writes |= key.contains('~');
         self.writes
             .entry(key)
             .or_insert_with(|| Vec::with_capacity(1))

@@ -66,6 +66,10 @@ struct RawEntry {
     sha256: Vec<String>,
     #[serde(default)]
     allow_unsigned: bool,
+    #[serde(default)]
+    expected_writers: Vec<String>,
+    #[serde(default)]
+    loader_may_write: bool,
     expires: Option<String>,
 }
 
@@ -77,6 +81,14 @@ pub struct Entry {
     pub source: EntrySource,
     pub expires: Option<NaiveDate>,
     pub allow_unsigned: bool,
+    /// True for an entry that allows unsigned modules or any signer (`signer: ['*']`): it is decided
+    /// only with the corroborators, and a fresh write by a process it does not expect voids it.
+    pub broad: bool,
+    /// The processes a broad entry expects to write the modules it allows (globs as given).
+    expected_writer_globs: Vec<String>,
+    expected_writers: Option<GlobSet>,
+    /// A write by the loading process itself (a setup program unpacking its own DLL) is expected.
+    loader_may_write: bool,
     dll_path: Option<GlobSet>,
     loader: Option<GlobSet>,
     writer: Option<GlobSet>,
@@ -88,6 +100,14 @@ pub struct Entry {
 pub struct Candidate<'a> {
     pub load: &'a ImageLoad,
     pub writes: &'a [WriteEvidence],
+}
+
+/// What the allowlist says of one trigger: the entry that suppresses it, if any, and the broad
+/// entries that matched but did not apply, each with the reason in words.
+#[derive(Debug, Default)]
+pub struct Decision<'a> {
+    pub applied: Option<&'a Entry>,
+    pub not_applied: Vec<(&'a Entry, String)>,
 }
 
 /// Path glob text → the normalised `/` form, any drive.
@@ -184,9 +204,41 @@ impl Entry {
         true
     }
 
-    /// True when the entry has a writer criterion, so it can only be decided with the corroborators.
+    /// True when the entry can only be decided with the corroborators: it has a writer criterion,
+    /// or it is broad (a fresh write it does not expect voids it).
     pub fn needs_writes(&self) -> bool {
-        self.writer.is_some()
+        self.writer.is_some() || self.broad
+    }
+
+    /// For a broad entry, the first fresh write by a process the entry does not expect, in words;
+    /// `None` when every write is expected (or the entry is not broad).
+    pub fn unexpected_write(&self, c: &Candidate<'_>) -> Option<String> {
+        if !self.broad {
+            return None;
+        }
+        let expected = |w: &WriteEvidence| {
+            self.expected_writers
+                .as_ref()
+                .is_some_and(|s| s.is_match(slashed(&w.process_executable)))
+                || (self.loader_may_write
+                    && ((c.load.process.is_known() && w.process_entity_id == c.load.process)
+                        || (!c.load.image.is_empty()
+                            && w.process_executable.match_key() == c.load.image.match_key())))
+        };
+        let w = c.writes.iter().find(|w| !expected(w))?;
+        let mut who: Vec<String> = self.expected_writer_globs.clone();
+        if self.loader_may_write {
+            who.push("the loading process itself".into());
+        }
+        let expects = if who.is_empty() {
+            "no writer at all".to_string()
+        } else {
+            who.join(", ")
+        };
+        Some(format!(
+            "the module was freshly written by {}, and the entry expects only {expects}",
+            w.process_executable
+        ))
     }
 
     /// True once the expiry date has passed.
@@ -268,12 +320,20 @@ impl Tuning {
                         .map_err(|e| err(format!("expires {d:?}: {e} (use YYYY-MM-DD)")))?,
                 ),
             };
+            let broad = r.allow_unsigned || r.signer.iter().any(|g| g.trim() == "*");
+            if !broad && (!r.expected_writers.is_empty() || r.loader_may_write) {
+                return Err(err("expected_writers and loader_may_write only go with allow_unsigned: true or signer: ['*']".into()));
+            }
             let entry = Entry {
                 id: id.clone(),
                 reason: reason.split_whitespace().collect::<Vec<_>>().join(" "),
                 source,
                 expires,
                 allow_unsigned: r.allow_unsigned,
+                broad,
+                expected_writers: set(&r.expected_writers, true).map_err(&err)?,
+                expected_writer_globs: r.expected_writers.clone(),
+                loader_may_write: r.loader_may_write,
                 dll_path: set(&r.dll_path, true).map_err(&err)?,
                 loader: set(&r.loader, true).map_err(&err)?,
                 writer: set(&r.writer, true).map_err(&err)?,
@@ -301,7 +361,23 @@ impl Tuning {
 
     /// The first entry that allows the candidate.
     pub fn find(&self, c: &Candidate<'_>) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.matches(c))
+        self.decide(c).applied
+    }
+
+    /// The first entry that allows the candidate, and the broad entries before it that matched but
+    /// were voided by an unexpected fresh write.
+    pub fn decide(&self, c: &Candidate<'_>) -> Decision<'_> {
+        let mut d = Decision::default();
+        for e in self.entries.iter().filter(|e| e.matches(c)) {
+            match e.unexpected_write(c) {
+                Some(why) => d.not_applied.push((e, why)),
+                None => {
+                    d.applied = Some(e);
+                    break;
+                }
+            }
+        }
+        d
     }
 
     pub fn entries(&self) -> &[Entry] {

@@ -9,6 +9,7 @@
 //! * [`WinPath`] — a Windows path as logged plus a normalised, comparable form (case-folded, `\\?\`,
 //!   `\??\`, `\Device\Mup\`, `\Device\HarddiskVolumeN\`, `/`, env-var prefixes). A folder name ending in
 //!   a space stays distinct: `C:\Windows \System32\` is *not* System32.
+//! * [`short_name`] — when two paths name one file through 8.3 aliases (`PEDRO~1.GUS`, `PROGRA~3`).
 //! * [`ProcessKey`] — process identity: Sysmon `ProcessGuid` when present, else `(pid, image)`, which the
 //!   correlator only trusts inside its time window because PIDs are reused.
 //! * [`Provenance`] — where an event came from (file, archive member, record or line), so every alert
@@ -28,6 +29,7 @@ mod footprint;
 mod path;
 mod process;
 mod provenance;
+pub mod short_name;
 mod signature;
 mod time;
 

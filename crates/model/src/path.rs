@@ -10,7 +10,8 @@
 //! * repeated separators collapse and `.` / `..` segments are resolved;
 //! * folder names are **not** trimmed: `C:\Windows \System32\` (trailing space) stays distinct from
 //!   System32, because that spoof is exactly what an attacker relies on. 8.3 short names
-//!   (`PEDRO~1.GUS`) are kept as logged, so they compare equal to themselves across event kinds.
+//!   (`PEDRO~1.GUS`) are kept as logged, so they compare equal to themselves across event kinds;
+//!   [`crate::short_name::aliases`] says when a short and a long spelling name one file.
 //!
 //! [`WinPath::match_key`] drops the drive letter so that `\Device\HarddiskVolume2\x` and `C:\x` meet.
 

@@ -6,6 +6,8 @@
 //! event.kind                "alert"; "signal" for an uncorroborated trigger (--signals);
 //!                           "suppressed" for an allowlisted or baselined trigger (--show-suppressed)
 //! suppressed_by             {source: default_tuning|allowlist|baseline, id, reason} (suppressed only)
+//! tuning_not_applied[]      {source, id, reason}: broad entries (allow_unsigned, signer '*') that matched but
+//!                           were voided by a fresh write from a process they do not expect (absent when none)
 //! event.action              "update" on a streamed alert re-released with more evidence (stream --updates)
 //! event.severity            low | medium | high | critical
 //! risk_score                0..100 (see dllhound_detect::score)
@@ -22,9 +24,11 @@
 //! dll.load_count            load records seen for this (process, DLL), duplicates included
 //! an0052.branches           subset of ["fresh_write","follow_on_exec","outbound_network"]
 //! reasons                   sentences a person can read
-//! evidence.fresh_write[]    @timestamp, delta_seconds, how, path, process_executable, process_entity_id, sha256, provenance
+//! evidence.fresh_write[]    @timestamp, delta_seconds, how, path, process_executable, process_entity_id, sha256,
+//!                           matched (exact|stream|download|short_name_alias: how the written path met the DLL's), provenance
 //! evidence.follow_on_exec[] @timestamp, delta_seconds, process_executable, process_entity_id, original_file_name,
-//!                           command_line, matched (full_path|file_name|stem), is_loader, provenance
+//!                           command_line, matched (full_path|short_name_alias|file_name|stem),
+//!                           executor (image_name|original_file_name|command_line_shape), is_loader, provenance
 //! evidence.outbound_network[] @timestamp, delta_seconds, destination_ip, destination_port, destination_domain,
 //!                           protocol, destination_class (public|private), provenance
 //! evidence.dns[]            @timestamp, delta_seconds, query, results, provenance
@@ -52,6 +56,8 @@ pub struct AlertRecord<'a> {
     pub reasons: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed_by: Option<&'a dllhound_detect::Suppression>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub tuning_not_applied: &'a [dllhound_detect::Suppression],
     pub evidence: EvidenceField<'a>,
     pub timeline: &'a [TimelineEntry],
 }
@@ -188,6 +194,7 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
             },
             reasons: &a.reasons,
             suppressed_by: a.suppressed_by.as_ref(),
+            tuning_not_applied: &a.tuning_not_applied,
             evidence: EvidenceField {
                 fresh_write: &a.fresh_write,
                 follow_on_exec: &a.follow_on_exec,

@@ -49,6 +49,15 @@ pub fn write_table<'a>(
                 escape_control(&s.reason)
             )?;
         }
+        for n in &a.tuning_not_applied {
+            writeln!(
+                out,
+                "  tuning not applied {}:{} — {}",
+                n.source,
+                escape_control(&n.id),
+                escape_control(&n.reason)
+            )?;
+        }
         writeln!(
             out,
             "  branches {}",
