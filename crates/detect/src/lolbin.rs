@@ -114,7 +114,7 @@ pub fn has_rundll32_shape(command_line: &str) -> bool {
     };
     let rest = rest.trim_start();
     let after = match rest.strip_prefix('"') {
-        Some(q) => q.split_once('"').map(|(file, r)| (file, r)),
+        Some(q) => q.split_once('"'),
         None => rest
             .find([',', ' ', '\t'])
             .map(|i| (&rest[..i], &rest[i..])),
