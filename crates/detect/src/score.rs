@@ -82,8 +82,8 @@ fn write_words(w: &crate::WriteEvidence) -> String {
             let stream = w.path.original().rsplit(':').next().unwrap_or_default();
             if stream.eq_ignore_ascii_case("Zone.Identifier") {
                 format!(
-                    "(a) Its Mark-of-the-Web (the Zone.Identifier stream) was written by {} {when} the load: it was downloaded.",
-                    who.original_file_name()
+                    "(a) Mark-of-the-Web written by {} {when} the load (the DLL's Zone.Identifier stream): it was downloaded, by {who}.",
+                    who.original_file_name().to_lowercase()
                 )
             } else {
                 format!("(a) Its {stream} stream was written {when} the load by {who}.")
