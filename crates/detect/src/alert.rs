@@ -45,6 +45,18 @@ pub enum WriteMatch {
     ShortNameAlias,
 }
 
+/// The registry value that made a COM class id name the DLL (`…\CLSID\{…}\InprocServer32`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegistryEvidence {
+    #[serde(rename = "@timestamp")]
+    pub time: Timestamp,
+    pub key: Box<str>,
+    pub clsid: Box<str>,
+    pub server: WinPath,
+    pub process_executable: WinPath,
+    pub provenance: Provenance,
+}
+
 /// (a): a write of the loaded path.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WriteEvidence {
@@ -80,6 +92,9 @@ pub struct ExecEvidence {
     pub matched: NameMatch,
     /// How the process was recognised as rundll32 / regsvr32.
     pub executor: Executor,
+    /// With [`NameMatch::ComClsid`]: the registry record that registered the DLL as the class's server.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryEvidence>,
     /// True when this is the loading process itself.
     pub is_loader: bool,
     pub provenance: Provenance,

@@ -3,7 +3,7 @@
 use crate::alert::{
     Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, Suppression, WriteEvidence,
 };
-use crate::lolbin::{follow_on_executor, names_dll};
+use crate::lolbin::{follow_on_executor, names_dll, sta_clsid, NameMatch};
 use crate::state::{CertFact, Held, HostState, PendingLoad, HOST_OVERHEAD};
 use crate::tuning::Candidate;
 use crate::{score, trigger, Config, DestinationClass};
@@ -279,6 +279,13 @@ impl Correlator {
                         signature: c.signature,
                     },
                 );
+            }
+            EventKind::ComServer(c) => {
+                st.add_com(Held {
+                    time: t,
+                    ev: c,
+                    prov,
+                });
             }
             EventKind::Dns(mut d) => {
                 if d.process.is_known() {
@@ -662,7 +669,19 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
         .filter(|e| (e.time - t).abs() <= cfg.window_follow_on_ms)
         .filter_map(|e| {
             let cl = e.ev.command_line.as_deref()?;
-            let matched = names_dll(cl, &load.dll)?;
+            let (matched, registry) = match names_dll(cl, &load.dll) {
+                Some(m) => (m, None),
+                None => (
+                    NameMatch::ComClsid,
+                    Some(com_registration(
+                        st,
+                        cl,
+                        &load.dll,
+                        t,
+                        cfg.window_follow_on_ms,
+                    )?),
+                ),
+            };
             let executor = follow_on_executor(&e.ev.image, e.ev.original_file_name.as_deref(), cl)?;
             Some(ExecEvidence {
                 time: Timestamp(e.time),
@@ -673,6 +692,7 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
                 command_line: cl.into(),
                 matched,
                 executor,
+                registry,
                 is_loader: e.ev.process == load.process,
                 provenance: e.prov.clone(),
             })
@@ -726,6 +746,36 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
         suppressed_by: None,
         tuning_not_applied: Vec::new(),
     }
+}
+
+/// For `rundll32 -sta {CLSID}`: the latest registration of that class whose server is `dll`, set
+/// no later than `window_ms` after the load at `t`.
+fn com_registration(
+    st: &HostState,
+    command_line: &str,
+    dll: &dllhound_model::WinPath,
+    t: i64,
+    window_ms: i64,
+) -> Option<crate::RegistryEvidence> {
+    let clsid = sta_clsid(command_line)?;
+    let d = dll.match_key();
+    st.coms
+        .get(clsid.as_str())?
+        .iter()
+        .filter(|r| r.time <= t.saturating_add(window_ms))
+        .filter(|r| {
+            let s = r.ev.server.match_key();
+            s == d || dllhound_model::short_name::aliases(s, d)
+        })
+        .max_by_key(|r| (r.time, &r.prov))
+        .map(|r| crate::RegistryEvidence {
+            time: Timestamp(r.time),
+            key: r.ev.key.clone(),
+            clsid: r.ev.clsid.clone(),
+            server: r.ev.server.clone(),
+            process_executable: r.ev.image.clone(),
+            provenance: r.prov.clone(),
+        })
 }
 
 /// The source that suppresses a trigger on the load alone (entries without a writer criterion, the

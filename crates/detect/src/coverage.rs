@@ -159,6 +159,7 @@ impl HostCoverage {
                 }
             }
             EventKind::Dns(_) => self.dns += 1,
+            EventKind::ComServer(_) => {}
             EventKind::Certificate(c) => {
                 self.certificates.insert(c.sha1.to_string());
             }

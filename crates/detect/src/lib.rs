@@ -42,8 +42,8 @@ pub mod trigger;
 pub mod tuning;
 
 pub use alert::{
-    Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, Suppression, TimelineEntry,
-    WriteEvidence, WriteMatch,
+    Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, RegistryEvidence, Suppression,
+    TimelineEntry, WriteEvidence, WriteMatch,
 };
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::Config;

@@ -162,6 +162,31 @@ pub enum NameMatch {
     FileName,
     /// The file name without `.dll`, followed by the export (`rundll32 x,Entry`).
     Stem,
+    /// Not named: `rundll32 -sta {CLSID}` runs the COM class whose `InprocServer32` value, set in
+    /// the registry telemetry, names the DLL.
+    ComClsid,
+}
+
+/// The class id of `rundll32.exe -sta {CLSID}` (or `/sta`), lower case with braces.
+pub fn sta_clsid(command_line: &str) -> Option<String> {
+    let cl = command_line.to_ascii_lowercase();
+    cl.match_indices("sta")
+        .filter(|(i, _)| {
+            let before = cl[..*i].chars().next_back();
+            matches!(before, Some('-' | '/'))
+                && cl[..i - 1]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| c.is_whitespace() || c == '"')
+        })
+        .find_map(|(i, _)| {
+            let rest = cl[i + 3..].trim_start_matches([' ', '\t', '"']);
+            let id = rest.get(..38)?;
+            let ok = id.starts_with('{')
+                && id.ends_with('}')
+                && id[1..37].chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+            ok.then(|| id.to_string())
+        })
 }
 
 /// Characters that end a file name on a command line.
@@ -265,7 +290,11 @@ fn folder_match(cl: &str, i: usize, dll: &WinPath, bare: NameMatch) -> Option<Na
             .split('\\')
             .map(|seg| {
                 let seg: String = seg.chars().filter(|c| *c != '"' && *c != '\'').collect();
-                seg.trim_end_matches(['.', ' ']).to_string()
+                if seg == "." || seg == ".." {
+                    seg
+                } else {
+                    seg.trim_end_matches(['.', ' ']).to_string()
+                }
             })
             .collect::<Vec<_>>()
             .join("\\")
@@ -472,6 +501,21 @@ mod tests {
             m(r"regsvr32 /s C:\PROGRA~3\x.dll", r"C:\ProgramData\x.dll"),
             Some(NameMatch::ShortNameAlias)
         );
+    }
+
+    #[test]
+    fn the_class_id_of_rundll32_sta() {
+        let id = "{0c0c0c0c-0000-0000-0000-000000000001}";
+        assert_eq!(
+            sta_clsid(r"rundll32.exe -sta {0C0C0C0C-0000-0000-0000-000000000001}").as_deref(),
+            Some(id)
+        );
+        assert_eq!(
+            sta_clsid(r#"rundll32.exe /STA "{0C0C0C0C-0000-0000-0000-000000000001}""#).as_deref(),
+            Some(id)
+        );
+        assert_eq!(sta_clsid(r"rundll32.exe C:\x\start.dll,Run"), None);
+        assert_eq!(sta_clsid(r"rundll32.exe -sta ProgId.Name"), None);
     }
 
     #[test]

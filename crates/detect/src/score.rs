@@ -158,6 +158,7 @@ pub fn apply(a: &mut Alert) {
             NameMatch::FileName => "by file name",
             NameMatch::Stem => "by name without extension",
             NameMatch::ShortNameAlias => "by full path spelled with 8.3 short names",
+            NameMatch::ComClsid => "as a COM class (-sta {CLSID}) whose InprocServer32 names it",
         };
         let who_ran = if e.is_loader {
             "the loading process itself".to_string()

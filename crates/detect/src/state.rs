@@ -5,7 +5,7 @@
 
 use crate::trigger::Trigger;
 use dllhound_model::{
-    DnsQuery, FileWrite, Footprint, ImageLoad, NetworkConnect, ProcessKey, ProcessStart,
+    ComServer, DnsQuery, FileWrite, Footprint, ImageLoad, NetworkConnect, ProcessKey, ProcessStart,
     Provenance, Signature,
 };
 use std::collections::{BTreeMap, HashMap};
@@ -95,6 +95,8 @@ pub struct HostState {
     pub certs: HashMap<Box<str>, CertFact>,
     /// DNS queries by process.
     pub dns: HashMap<ProcessKey, Vec<Held<DnsQuery>>>,
+    /// COM in-process server registrations by class id (kept as long as process starts).
+    pub coms: HashMap<Box<str>, Vec<Held<ComServer>>>,
 }
 
 /// Bytes a host costs before it holds anything: this struct, its map entry and name, and the
@@ -123,6 +125,7 @@ impl HostState {
             spawned: HashMap::new(),
             nets: HashMap::new(),
             dns: HashMap::new(),
+            coms: HashMap::new(),
             certs: HashMap::new(),
         }
     }
@@ -136,6 +139,7 @@ impl HostState {
             && self.spawned.is_empty()
             && self.nets.is_empty()
             && self.dns.is_empty()
+            && self.coms.is_empty()
             && self.certs.is_empty()
     }
 
@@ -188,6 +192,14 @@ impl HostState {
             .push(h);
     }
 
+    pub fn add_com(&mut self, h: Held<ComServer>) {
+        self.bytes += h.bytes();
+        self.coms
+            .entry(h.ev.clsid.clone())
+            .or_insert_with(|| Vec::with_capacity(1))
+            .push(h);
+    }
+
     pub fn add_cert(&mut self, sha1: Box<str>, fact: CertFact) {
         self.bytes += cert_bytes(&sha1, &fact);
         if let Some(old) = self.certs.insert(sha1.clone(), fact) {
@@ -215,6 +227,7 @@ impl HostState {
         retain_map(&mut self.nets, |h| h.time >= keep_from, &mut gone);
         retain_map(&mut self.dns, |h| h.time >= keep_from, &mut gone);
         retain_map(&mut self.procs, |h| h.time >= procs_from, &mut gone);
+        retain_map(&mut self.coms, |h| h.time >= procs_from, &mut gone);
         retain_map(&mut self.spawned, |h| h.time >= keep_from, &mut gone);
         retain_vec(&mut self.execs, |h| h.time >= keep_from, &mut gone);
         self.bytes = self.bytes.saturating_sub(gone.bytes);
@@ -249,6 +262,7 @@ impl HostState {
         shrink_map(&mut self.nets);
         shrink_map(&mut self.dns);
         shrink_map(&mut self.procs);
+        shrink_map(&mut self.coms);
         shrink_map(&mut self.spawned);
         shrink_map(&mut self.certs);
         if self.execs.len() < self.execs.capacity() / 4 {
@@ -263,6 +277,7 @@ impl HostState {
         out.extend(self.nets.values().flatten().map(|h| h.time));
         out.extend(self.dns.values().flatten().map(|h| h.time));
         out.extend(self.procs.values().flatten().map(|h| h.time));
+        out.extend(self.coms.values().flatten().map(|h| h.time));
         out.extend(self.spawned.values().flatten().map(|h| h.time));
         out.extend(self.execs.iter().map(|h| h.time));
         out.extend(self.certs.values().map(|f| f.time));
@@ -291,6 +306,7 @@ impl HostState {
         cap_map(&mut self.nets, cap, &mut gone);
         cap_map(&mut self.dns, cap, &mut gone);
         cap_map(&mut self.procs, cap, &mut gone);
+        cap_map(&mut self.coms, cap, &mut gone);
         cap_map(&mut self.spawned, cap, &mut gone);
         if self.execs.len() > cap {
             self.execs.sort_by_key(|h| h.time);

@@ -49,6 +49,17 @@ pub fn build(
             provenance: w.provenance.clone(),
         });
     }
+    for r in a.follow_on_exec.iter().filter_map(|e| e.registry.as_ref()) {
+        t.push(TimelineEntry {
+            time: r.time,
+            role: "com_registration",
+            summary: format!(
+                "{} registered {} as the server of COM class {}",
+                r.process_executable, r.server, r.clsid
+            ),
+            provenance: r.provenance.clone(),
+        });
+    }
     for e in &a.follow_on_exec {
         t.push(TimelineEntry {
             time: e.time,

@@ -15,8 +15,16 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::OnceLock;
 
-/// Event ids some decoder uses, in any log (Sysmon 1 3 7 11 15 22 29, Security 4688).
-const RELEVANT: [u32; 8] = [1, 3, 7, 11, 15, 22, 29, 4688];
+/// Event ids some decoder uses, in any log (Sysmon 1 3 7 11 13 15 22 29, Security 4688).
+const RELEVANT: [u32; 9] = [1, 3, 7, 11, 13, 15, 22, 29, 4688];
+
+/// Sysmon 13 (registry value set) is among the most frequent events, and only COM server
+/// registrations (`…\InprocServer32`) are decoded: a record of id 13 that does not contain
+/// `server32` in either case cannot be one.
+fn irrelevant_registry(record: &[u8]) -> bool {
+    memchr::memmem::find(record, b"erver32").is_none()
+        && memchr::memmem::find(record, b"ERVER32").is_none()
+}
 
 /// Keys never read by any decoder and often the bulk of a record.
 const SKIPPED: [&str; 4] = ["Message", "message", "CallTrace", "original"];
@@ -43,7 +51,8 @@ pub fn irrelevant_by_event_id(record: &[u8]) -> bool {
                 .fold(0, |n, d| n * 10 + u32::from(d - b'0'));
             let after = rest.get(digits).copied();
             // `"EventID":7` then `,` or `}` (or a closing quote): anything else is not a plain id.
-            return matches!(after, Some(b',' | b'}' | b'"' | b' ')) && !RELEVANT.contains(&id);
+            return matches!(after, Some(b',' | b'}' | b'"' | b' '))
+                && (!RELEVANT.contains(&id) || (id == 13 && irrelevant_registry(record)));
         }
     }
     false

@@ -27,6 +27,7 @@ impl Event {
             EventKind::FileWrite(e) => &e.process,
             EventKind::Network(e) => &e.process,
             EventKind::Dns(e) => &e.process,
+            EventKind::ComServer(e) => &e.process,
             EventKind::Certificate(_) => &ProcessKey::Unknown,
         }
     }
@@ -50,6 +51,10 @@ pub enum EventKind {
     Network(NetworkConnect),
     /// Sysmon 22.
     Dns(DnsQuery),
+    /// Sysmon 13 (and the ECS / MDE registry equivalents) setting a COM class's `InprocServer32`:
+    /// the DLL that `rundll32 -sta {CLSID}` runs without naming it. Other registry values are not
+    /// decoded.
+    ComServer(ComServer),
     /// Signer facts about a file hash (MDE `DeviceFileCertificateInfo`): joined onto image loads that
     /// carry no signer of their own.
     Certificate(CertificateInfo),
@@ -63,17 +68,19 @@ impl EventKind {
             EventKind::FileWrite(_) => "file_write",
             EventKind::Network(_) => "network",
             EventKind::Dns(_) => "dns",
+            EventKind::ComServer(_) => "com_server",
             EventKind::Certificate(_) => "certificate",
         }
     }
 
     /// All kind names, in a stable order.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "process_start",
         "image_load",
         "file_write",
         "network",
         "dns",
+        "com_server",
     ];
 }
 
@@ -168,4 +175,63 @@ pub struct DnsQuery {
     pub image: WinPath,
     pub query: Box<str>,
     pub results: Option<Box<str>>,
+}
+
+/// A COM class's in-process server was registered: `…\CLSID\{clsid}\InprocServer32\(Default)` set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComServer {
+    pub process: ProcessKey,
+    pub pid: Option<u32>,
+    /// The process that set the value.
+    pub image: WinPath,
+    /// The class id, lower case with braces (`{0c0c…}`).
+    pub clsid: Box<str>,
+    /// The DLL registered as its server.
+    pub server: WinPath,
+    /// The registry key as logged.
+    pub key: Box<str>,
+}
+
+impl ComServer {
+    /// The class id and server DLL when `key` (a registry path as Sysmon's `TargetObject`, ECS
+    /// `registry.path` or MDE `RegistryKey\RegistryValueName`) is the default value of a class's
+    /// `InprocServer32` key and `value` names a file; `None` for every other registry value
+    /// (`ThreadingModel`, other keys).
+    pub fn parse(key: &str, value: &str) -> Option<(Box<str>, WinPath)> {
+        let lower = key.to_ascii_lowercase();
+        let lower = lower.trim_end_matches('\\');
+        let lower = lower
+            .strip_suffix("\\(default)")
+            .or_else(|| lower.strip_suffix("\\@"))
+            .unwrap_or(lower);
+        let rest = lower.strip_suffix("\\inprocserver32")?;
+        let clsid = rest.rsplit('\\').next()?;
+        let parent = rest.strip_suffix(clsid)?.trim_end_matches('\\');
+        let ok = clsid.len() == 38
+            && clsid.starts_with('{')
+            && clsid.ends_with('}')
+            && parent.rsplit('\\').next() == Some("clsid");
+        let value = value.trim().trim_matches('"');
+        (ok && !value.is_empty() && value != "-").then(|| (clsid.into(), WinPath::new(value)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_default_value_of_inprocserver32_is_a_com_server() {
+        let k = r"HKU\S-1-5-21-1\_Classes\CLSID\{0C0C0C0C-0000-0000-0000-000000000001}\InprocServer32\(Default)";
+        let (clsid, dll) = ComServer::parse(k, r"C:\ProgramData\demo.dll").unwrap();
+        assert_eq!(&*clsid, "{0c0c0c0c-0000-0000-0000-000000000001}");
+        assert_eq!(dll.normalised(), r"c:\programdata\demo.dll");
+        let hklm =
+            r"HKLM\SOFTWARE\Classes\CLSID\{0C0C0C0C-0000-0000-0000-000000000001}\InprocServer32";
+        assert!(ComServer::parse(hklm, r"%SystemRoot%\x.dll").is_some());
+        let threading = r"HKLM\SOFTWARE\Classes\CLSID\{0C0C0C0C-0000-0000-0000-000000000001}\InprocServer32\ThreadingModel";
+        assert!(ComServer::parse(threading, "Apartment").is_none());
+        assert!(ComServer::parse(r"HKLM\SOFTWARE\Run\x", r"C:\x.dll").is_none());
+        assert!(ComServer::parse(hklm, "").is_none());
+    }
 }

@@ -6,8 +6,8 @@
 //! estimate errs high; the correlator compares the sum over its held records with its budget.
 
 use crate::{
-    DnsQuery, Event, EventKind, FileWrite, ImageLoad, NetworkConnect, ProcessKey, ProcessStart,
-    Provenance, Signature, WinPath,
+    ComServer, DnsQuery, Event, EventKind, FileWrite, ImageLoad, NetworkConnect, ProcessKey,
+    ProcessStart, Provenance, Signature, WinPath,
 };
 
 /// Bytes a value holds, approximately (see the module docs).
@@ -125,6 +125,17 @@ impl Footprint for DnsQuery {
     }
 }
 
+impl Footprint for ComServer {
+    fn footprint(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.process.heap_bytes()
+            + self.image.heap_bytes()
+            + heap_str(&self.clsid)
+            + self.server.heap_bytes()
+            + heap_str(&self.key)
+    }
+}
+
 impl Footprint for Event {
     fn footprint(&self) -> usize {
         let kind = match &self.kind {
@@ -133,6 +144,7 @@ impl Footprint for Event {
             EventKind::FileWrite(e) => e.footprint(),
             EventKind::Network(e) => e.footprint(),
             EventKind::Dns(e) => e.footprint(),
+            EventKind::ComServer(e) => e.footprint(),
             EventKind::Certificate(c) => heap_str(&c.sha1) + sig(&c.signature),
         };
         // The kind's inline size is already inside `Event`'s.
@@ -147,6 +159,7 @@ fn inline_size(k: &EventKind) -> usize {
         EventKind::FileWrite(_) => std::mem::size_of::<FileWrite>(),
         EventKind::Network(_) => std::mem::size_of::<NetworkConnect>(),
         EventKind::Dns(_) => std::mem::size_of::<DnsQuery>(),
+        EventKind::ComServer(_) => std::mem::size_of::<ComServer>(),
         EventKind::Certificate(_) => 0,
     }
 }

@@ -34,7 +34,7 @@ mod signature;
 mod time;
 
 pub use event::{
-    CertificateInfo, DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad,
+    CertificateInfo, ComServer, DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad,
     NetworkConnect, ProcessStart,
 };
 pub use footprint::{heap, Footprint};

@@ -125,3 +125,39 @@ pub fn net(host: &str, secs: f64, rec: u64, proc_: &str, dest: &str, initiated: 
         }),
     )
 }
+
+pub fn com(host: &str, secs: f64, rec: u64, proc_: &str, clsid: &str, server: &str) -> Event {
+    let key = format!(r"HKU\S-1-5-21-1_Classes\CLSID\{clsid}\InprocServer32\(Default)");
+    let (clsid, server) = ComServer::parse(&key, server).expect("a COM server registration");
+    ev(
+        host,
+        secs,
+        rec,
+        "sysmon:13",
+        EventKind::ComServer(ComServer {
+            process: guid(proc_),
+            pid: Some(400),
+            image: WinPath::new(r"C:\Users\bob\Downloads\dropper.exe"),
+            clsid,
+            server,
+            key: key.into(),
+        }),
+    )
+}
+
+/// A write with its kind and writer given.
+pub fn write_as(
+    host: &str,
+    secs: f64,
+    rec: u64,
+    proc_: &str,
+    image: &str,
+    target: &str,
+    how: FileWriteKind,
+) -> Event {
+    let mut e = write(host, secs, rec, proc_, image, target);
+    if let EventKind::FileWrite(w) = &mut e.kind {
+        w.how = how;
+    }
+    e
+}

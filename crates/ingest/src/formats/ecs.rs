@@ -12,6 +12,7 @@
 //! | `event.category` `process`, `event.type` `start` + `process.{entity_id,pid,executable,command_line,pe.original_file_name,parent.*}` | process start |
 //! | `event.category` `network` + `destination.ip`, `network.direction` (`egress`/`outbound` = initiated) | connection |
 //! | `event.category` `network` + `dns.question.name` | DNS query |
+//! | `event.category` `registry` + `registry.path` `…\CLSID\{…}\InprocServer32`, `registry.data.strings` | COM server registration (other registry events skipped) |
 //! | `process.entity_id`, `host.name`, `@timestamp` | identity, host, time |
 //!
 //! Winlogbeat / Agent Sysmon documents (`winlog.event_id`, `winlog.provider_name`,
@@ -33,8 +34,8 @@ use super::fields::{event_id, text};
 use super::sysmon::{self, Header, Log};
 use super::{Fields, RecordContext, RecordFormat};
 use dllhound_model::{
-    DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect, ProcessKey,
-    ProcessStart, Provenance, Signature, SignatureState, Timestamp, WinPath,
+    ComServer, DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect,
+    ProcessKey, ProcessStart, Provenance, Signature, SignatureState, Timestamp, WinPath,
 };
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -219,6 +220,21 @@ impl RecordFormat for Ecs {
                 parent_image,
                 user: boxed(v, "user.name"),
             })
+        } else if cat("registry") {
+            let (Some(key), Some(value)) = (s(v, "registry.path"), registry_data(v)) else {
+                return Ok(None);
+            };
+            let Some((clsid, server)) = ComServer::parse(&key, &value) else {
+                return Ok(None);
+            };
+            EventKind::ComServer(ComServer {
+                process,
+                pid,
+                image,
+                clsid,
+                server,
+                key: key.trim().into(),
+            })
         } else if cat("network") {
             if let Some(q) = s(v, "dns.question.name") {
                 EventKind::Dns(DnsQuery {
@@ -262,6 +278,14 @@ impl RecordFormat for Ecs {
             kind,
             provenance,
         }))
+    }
+}
+
+/// `registry.data.strings` (a list, or one string), the value a registry event set.
+fn registry_data(v: &Value) -> Option<Cow<'_, str>> {
+    match get(v, "registry.data.strings")? {
+        Value::Array(a) => a.first().and_then(text),
+        other => text(other),
     }
 }
 
@@ -333,6 +357,10 @@ fn winlog(v: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
             );
         }
         22 => fill("QueryName", s(v, "dns.question.name")),
+        13 => {
+            fill("TargetObject", s(v, "registry.path"));
+            fill("Details", registry_data(v));
+        }
         _ => {}
     }
     let header = Header {

@@ -9,6 +9,7 @@
 //! | DeviceFileEvents | `FileCreated`, `FileModified`, `FileRenamed` | file write: `FolderPath`/`FileName`, `SHA256`; writer = `InitiatingProcess*` |
 //! | DeviceProcessEvents | `ProcessCreated` | process start: `FolderPath`, `ProcessId`, `ProcessCreationTime`, `ProcessCommandLine`, `ProcessVersionInfoOriginalFileName`; parent = `InitiatingProcess*` |
 //! | DeviceNetworkEvents | `ConnectionSuccess`, `ConnectionAttempt`, `ConnectionFailed`, `ConnectionRequest` (outbound); `InboundConnectionAccepted` (inbound) | network: `RemoteIP`, `RemotePort`, `RemoteUrl`, `Protocol` |
+//! | DeviceRegistryEvents | `RegistryValueSet` of a class's `…\CLSID\{…}\InprocServer32` default value (others skipped) | COM server: `RegistryKey`, `RegistryValueName`, `RegistryValueData`; setter = `InitiatingProcess*` |
 //! | DeviceFileCertificateInfo | — | certificate: `SHA1`, `IsSigned`, `IsTrusted`, `Signer`, `CertificateExpirationTime` |
 //!
 //! ```json
@@ -31,8 +32,9 @@
 use super::fields::text;
 use super::{Fields, RecordContext, RecordFormat};
 use dllhound_model::{
-    CertificateInfo, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect,
-    ProcessKey, ProcessStart, Provenance, Signature, SignatureState, Timestamp, WinPath,
+    CertificateInfo, ComServer, Event, EventKind, FileWrite, FileWriteKind, ImageLoad,
+    NetworkConnect, ProcessKey, ProcessStart, Provenance, Signature, SignatureState, Timestamp,
+    WinPath,
 };
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -57,6 +59,7 @@ fn table_of(f: Fields<'_>, category: Option<&str>) -> Option<&'static str> {
             "DeviceProcessEvents",
             "DeviceNetworkEvents",
             "DeviceFileCertificateInfo",
+            "DeviceRegistryEvents",
         ] {
             if c.eq_ignore_ascii_case(t) {
                 return Some(t);
@@ -72,6 +75,7 @@ fn table_of(f: Fields<'_>, category: Option<&str>) -> Option<&'static str> {
         "ImageLoaded" => "DeviceImageLoadEvents",
         "FileCreated" | "FileModified" | "FileRenamed" | "FileDeleted" => "DeviceFileEvents",
         "ProcessCreated" => "DeviceProcessEvents",
+        "RegistryValueSet" => "DeviceRegistryEvents",
         a if a.starts_with("Connection")
             || a.starts_with("Inbound")
             || a.starts_with("Listening") =>
@@ -249,6 +253,33 @@ impl RecordFormat for Mde {
                     target,
                     how: FileWriteKind::Create,
                     sha256: lower(f, "SHA256"),
+                })
+            }
+            "DeviceRegistryEvents" => {
+                if &*action != "RegistryValueSet" {
+                    return Ok(None);
+                }
+                let key = f
+                    .get("RegistryKey")
+                    .ok_or("registry event without RegistryKey")?;
+                let name = f.get("RegistryValueName").unwrap_or_default();
+                let full = if name.trim().is_empty() {
+                    key.to_string()
+                } else {
+                    format!("{}\\{}", key.trim_end_matches('\\'), name.trim())
+                };
+                let data = f.get("RegistryValueData").unwrap_or_default();
+                let Some((clsid, server)) = ComServer::parse(&full, &data) else {
+                    return Ok(None);
+                };
+                let (process, pid, image) = initiating(f);
+                EventKind::ComServer(ComServer {
+                    process,
+                    pid,
+                    image,
+                    clsid,
+                    server,
+                    key: full.into(),
                 })
             }
             "DeviceProcessEvents" => {

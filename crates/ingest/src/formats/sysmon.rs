@@ -3,13 +3,13 @@
 //! Shapes differ only in where they put the header (event id, channel, host, record time) and the
 //! event data; once located, the names are Sysmon's (`ProcessGuid`, `ImageLoaded`, `TargetFilename`, …)
 //! and Security 4688's (`NewProcessName`, `NewProcessId`, `CommandLine`, …). Kinds used:
-//! Sysmon 1, 3, 7, 11, 15, 22, 29 and Security 4688. Event time is Sysmon's `UtcTime`; the record's own
+//! Sysmon 1, 3, 7, 11, 13 (COM server registrations only), 15, 22, 29 and Security 4688. Event time is Sysmon's `UtcTime`; the record's own
 //! time is only a fallback (it is hours off in several real exports).
 
 use super::{Fields, RecordContext};
 use dllhound_model::{
-    DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect, ProcessKey,
-    ProcessStart, Provenance, Signature, Timestamp, WinPath,
+    ComServer, DnsQuery, Event, EventKind, FileWrite, FileWriteKind, ImageLoad, NetworkConnect,
+    ProcessKey, ProcessStart, Provenance, Signature, Timestamp, WinPath,
 };
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -54,7 +54,7 @@ pub struct Header<'a> {
 /// True for the (log, id) pairs AN0052 reads.
 pub fn is_relevant(log: Log, id: u32) -> bool {
     match log {
-        Log::Sysmon => matches!(id, 1 | 3 | 7 | 11 | 15 | 22 | 29),
+        Log::Sysmon => matches!(id, 1 | 3 | 7 | 11 | 13 | 15 | 22 | 29),
         Log::Security => id == 4688,
         Log::Other => false,
     }
@@ -98,6 +98,10 @@ pub fn decode(h: Header<'_>, d: Fields<'_>, ctx: &RecordContext) -> Result<Optio
         (_, 15) => file_write(d, FileWriteKind::Stream)?,
         (_, 29) => file_write(d, FileWriteKind::ExecutableDetected)?,
         (_, 22) => dns(d)?,
+        (_, 13) => match com_server(d) {
+            Some(k) => k,
+            None => return Ok(None),
+        },
         _ => return Ok(None),
     };
     let record_time = h
@@ -263,6 +267,22 @@ fn file_write(d: Fields<'_>, how: FileWriteKind) -> Result<EventKind, String> {
         target,
         how,
         sha256,
+    }))
+}
+
+/// Sysmon 13 setting a COM class's `InprocServer32` (other registry values are not decoded).
+fn com_server(d: Fields<'_>) -> Option<EventKind> {
+    let key = d.get("TargetObject")?;
+    let (clsid, server) = ComServer::parse(&key, &d.get("Details")?)?;
+    let image = path(d, "Image");
+    let (process, pid) = process_key(d, "ProcessGuid", "ProcessId", &image);
+    Some(EventKind::ComServer(ComServer {
+        process,
+        pid,
+        image,
+        clsid,
+        server,
+        key: key.trim().into(),
     }))
 }
 
