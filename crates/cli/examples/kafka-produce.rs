@@ -1,5 +1,6 @@
 //! Puts telemetry on a Kafka topic the way a pipeline would: one JSON record per message, keyed by
-//! the record's host (read with dllhound's own decoders), so a host's records share a partition.
+//! the record's host identity (read with dllhound's own decoders; `dllhound_model::host`: FQDN and short
+//! name are one host), so a host's records share a partition.
 //! Used by `bench/stream-kafka.sh` to measure `dllhound stream` through a broker.
 //!
 //! ```sh
@@ -78,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let mut host = String::new();
         dec.decode(&name, At::Line(i as u64 + 1), &line, &mut |e| {
-            host = e.host.to_string()
+            host = dllhound_model::host::identity(&e.host).to_string()
         });
         let mut record = BaseRecord::to(topic).key(&host).payload(&line);
         loop {

@@ -100,6 +100,8 @@ struct Builder {
     execs: Vec<ExecEvidence>,
     nets: Vec<NetEvidence>,
     dns: Vec<DnsEvidence>,
+    /// The host's name as shown (its fullest spelling) when the finding was decided.
+    shown: Arc<str>,
     suppressed_by: Option<Suppression>,
     /// Broad tuning entries that matched but were voided by an unexpected fresh write.
     tuning_not_applied: Vec<Suppression>,
@@ -165,14 +167,28 @@ impl Correlator {
         self.seq += 1;
         *self.stats.events.entry(ev.kind_name()).or_default() += 1;
         let t = ev.time.millis();
-        let host = ev.host.clone();
-        let st = match self.hosts.entry(host.clone()) {
-            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => {
-                self.held += HOST_OVERHEAD;
-                v.insert(HostState::new())
-            }
+        // One host under its FQDN and its short name is one host (dllhound_model::host).
+        let id = dllhound_model::host::identity(&ev.host);
+        if !self.hosts.contains_key(id) {
+            let key: Arc<str> = if id.len() == ev.host.len() {
+                ev.host.clone()
+            } else {
+                Arc::from(id)
+            };
+            self.held += HOST_OVERHEAD;
+            self.hosts.insert(key, HostState::new(ev.host.clone()));
+        }
+        let Some(host) = self.hosts.get_key_value(id).map(|(k, _)| k.clone()) else {
+            return;
         };
+        let Some(st) = self.hosts.get_mut(&host) else {
+            return;
+        };
+        if !Arc::ptr_eq(&st.shown, &ev.host)
+            && dllhound_model::host::preferred(&st.shown, &ev.host) != &*st.shown
+        {
+            st.shown = ev.host.clone();
+        }
         let before = st.bytes;
         if st.max_time != i64::MIN && t < st.max_time.saturating_sub(self.cfg.lateness_ms) {
             self.stats.late_events += 1;
@@ -568,20 +584,27 @@ impl Correlator {
             .filter(|st| st.jump_candidate.is_some())
             .count() as u64;
         self.stats.hosts = hosts.len() as u64;
-        let mut alerts: Vec<Alert> = self
-            .alerts
+        // A host's fullest spelling may have arrived after a finding was decided.
+        let hosts_now = &self.hosts;
+        let finish_one = |(k, mut b): (AlertKey, Builder), signal: bool| {
+            if let Some(st) = hosts_now.get(&k.0) {
+                if dllhound_model::host::preferred(&st.shown, &b.shown) != &*b.shown {
+                    b.shown = st.shown.clone();
+                }
+            }
+            build(k, b, signal)
+        };
+        let mut alerts: Vec<Alert> = std::mem::take(&mut self.alerts)
             .into_iter()
-            .map(|(k, b)| build(k, b, false))
+            .map(|kb| finish_one(kb, false))
             .collect();
-        let mut signals: Vec<Alert> = self
-            .signals
+        let mut signals: Vec<Alert> = std::mem::take(&mut self.signals)
             .into_iter()
-            .map(|(k, b)| build(k, b, true))
+            .map(|kb| finish_one(kb, true))
             .collect();
-        let mut suppressed: Vec<Alert> = self
-            .suppressed
+        let mut suppressed: Vec<Alert> = std::mem::take(&mut self.suppressed)
             .into_iter()
-            .map(|(k, b)| build(k, b, false))
+            .map(|kb| finish_one(kb, false))
             .collect();
         for v in [&mut alerts, &mut signals, &mut suppressed] {
             v.sort_by(|a, b| (a.time, &a.host, &a.id).cmp(&(b.time, &b.host, &b.id)));
@@ -743,6 +766,7 @@ fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Builder {
         execs,
         nets,
         dns,
+        shown: st.shown.clone(),
         suppressed_by: None,
         tuning_not_applied: Vec::new(),
     }
@@ -873,6 +897,9 @@ fn merge_into(a: &mut Builder, b: Builder) {
     if a.loader.is_none() {
         a.loader = b.loader;
     }
+    if dllhound_model::host::preferred(&a.shown, &b.shown) != &*a.shown {
+        a.shown = b.shown;
+    }
     for n in b.tuning_not_applied {
         if !a.tuning_not_applied.iter().any(|x| x.id == n.id) {
             a.tuning_not_applied.push(n);
@@ -922,7 +949,10 @@ fn alert_id(host: &str, process: &ProcessKey, dll_key: &str, t: Timestamp) -> St
         .collect()
 }
 
-fn build((host, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Alert {
+/// Builds the alert of one finding. `key.0` is the host's identity; the alert shows, and its id
+/// hashes, the host's fullest spelling (so a host logged under one name keeps the id it had).
+fn build((_, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Alert {
+    let host = b.shown.clone();
     dedupe(
         &mut b.writes,
         |w| (w.time, w.provenance.clone()),

@@ -250,10 +250,11 @@ pub fn scan_streaming(inputs: &[Input], opts: &ReadOptions, cfg: &Config) -> Sca
 }
 
 /// Which correlator owns a host (the same key would partition a Kafka topic).
+/// The shard of a host: by its identity, so its FQDN and short name meet (dllhound_model::host).
 fn shard_of(host: &str, shards: usize) -> usize {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    host.hash(&mut h);
+    dllhound_model::host::identity(host).hash(&mut h);
     (h.finish() % shards as u64) as usize
 }
 

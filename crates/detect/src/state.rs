@@ -68,6 +68,8 @@ fn cert_bytes(sha1: &str, f: &CertFact) -> usize {
 /// Everything one host needs remembered.
 #[derive(Debug)]
 pub struct HostState {
+    /// The host's name to show: its fullest spelling seen ([`dllhound_model::host::preferred`]).
+    pub shown: std::sync::Arc<str>,
     /// Newest event time accepted as this host's clock.
     pub max_time: i64,
     /// A jump of the clock far ahead, waiting for a second event to confirm it (see the correlator).
@@ -104,15 +106,10 @@ pub struct HostState {
 /// measured with `dllhound simulate --flood --hosts 20000`).
 pub const HOST_OVERHEAD: usize = std::mem::size_of::<HostState>() + 96 + 10 * 192;
 
-impl Default for HostState {
-    fn default() -> Self {
-        HostState::new()
-    }
-}
-
 impl HostState {
-    pub fn new() -> HostState {
+    pub fn new(shown: std::sync::Arc<str>) -> HostState {
         HostState {
+            shown,
             max_time: i64::MIN,
             jump_candidate: None,
             last_sweep: i64::MIN,

@@ -317,3 +317,42 @@ fn the_installer_entry_holds_only_for_the_setup_program_itself_or_msiexec() {
     ])
     .is_empty());
 }
+
+#[test]
+fn one_host_under_its_fqdn_and_its_short_name_is_one_host() {
+    let dll = r"C:\Users\bob\AppData\Local\Temp\x.dll";
+    for (w, l) in [
+        ("workstation5", "workstation5.theshire.local"),
+        ("workstation5.theshire.local", "workstation5"),
+    ] {
+        let a = run(vec![
+            write(w, -2.0, 1, Q, r"C:\w.exe", dll),
+            load(l, 0.0, 2, P, LOADER, dll, "false"),
+        ]);
+        assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]], "{w} / {l}");
+        assert_eq!(
+            &*a[0].host, "workstation5.theshire.local",
+            "the fullest spelling is shown"
+        );
+    }
+    // A host logged under one name keeps the name (and id) it had.
+    let a = run(vec![
+        write("ws9", -2.0, 1, Q, r"C:\w.exe", dll),
+        load("ws9", 0.0, 2, P, LOADER, dll, "false"),
+    ]);
+    assert_eq!(&*a[0].host, "ws9");
+    // Near miss: another machine.
+    assert!(run(vec![
+        write("workstation6.theshire.local", -2.0, 1, Q, r"C:\w.exe", dll),
+        load(
+            "workstation5.theshire.local",
+            0.0,
+            2,
+            P,
+            LOADER,
+            dll,
+            "false"
+        ),
+    ])
+    .is_empty());
+}

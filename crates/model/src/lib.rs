@@ -9,6 +9,7 @@
 //! * [`WinPath`] — a Windows path as logged plus a normalised, comparable form (case-folded, `\\?\`,
 //!   `\??\`, `\Device\Mup\`, `\Device\HarddiskVolumeN\`, `/`, env-var prefixes). A folder name ending in
 //!   a space stays distinct: `C:\Windows \System32\` is *not* System32.
+//! * [`host`] — host identity: one machine under its FQDN and its short name is one host.
 //! * [`short_name`] — when two paths name one file through 8.3 aliases (`PEDRO~1.GUS`, `PROGRA~3`).
 //! * [`ProcessKey`] — process identity: Sysmon `ProcessGuid` when present, else `(pid, image)`, which the
 //!   correlator only trusts inside its time window because PIDs are reused.
@@ -26,6 +27,7 @@
 
 mod event;
 mod footprint;
+pub mod host;
 mod path;
 mod process;
 mod provenance;
