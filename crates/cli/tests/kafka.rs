@@ -301,7 +301,11 @@ fn recordings() -> Vec<Record> {
             ev = Some(e)
         });
         let (host, time) = ev.map_or((String::new(), 0), |e| {
-            (e.host.to_string(), e.time.millis())
+            // Keyed as a pipeline should: by host identity (FQDN and short name share a partition).
+            (
+                dllhound_model::host::identity(&e.host).to_string(),
+                e.time.millis(),
+            )
         });
         out.push(Record { host, time, json });
     }

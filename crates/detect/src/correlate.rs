@@ -949,9 +949,10 @@ fn alert_id(host: &str, process: &ProcessKey, dll_key: &str, t: Timestamp) -> St
         .collect()
 }
 
-/// Builds the alert of one finding. `key.0` is the host's identity; the alert shows, and its id
-/// hashes, the host's fullest spelling (so a host logged under one name keeps the id it had).
-fn build((_, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Alert {
+/// Builds the alert of one finding. `key.0` is the host's identity, which the id hashes (so the id
+/// does not depend on which spelling of the host arrived first, and `stream` releasing early agrees
+/// with `scan`); the alert shows the host's fullest spelling.
+fn build((host_id, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Alert {
     let host = b.shown.clone();
     dedupe(
         &mut b.writes,
@@ -995,7 +996,7 @@ fn build((_, process, dll_key): AlertKey, mut b: Builder, signal: bool) -> Alert
     let suppressed_by = b.suppressed_by.take();
     let loader = b.loader.as_ref().map(|l| &l.ev);
     let mut alert = Alert {
-        id: alert_id(&host, &process, &dll_key, time),
+        id: alert_id(&host_id, &process, &dll_key, time),
         signal,
         suppressed_by,
         tuning_not_applied: std::mem::take(&mut b.tuning_not_applied),

@@ -1,7 +1,7 @@
 //! The NDJSON alert record.
 //!
 //! ```text
-//! id                        deterministic: hash of host, process identity, DLL path, first load time
+//! id                        deterministic: hash of host identity (first DNS label), process identity, DLL path, first load time
 //! @timestamp                RFC 3339 UTC time of the (first) load
 //! event.kind                "alert"; "signal" for an uncorroborated trigger (--signals);
 //!                           "suppressed" for an allowlisted or baselined trigger (--show-suppressed)
