@@ -22,6 +22,7 @@ use super::{publish, Ended};
 use crate::args::StreamArgs;
 use anyhow::{anyhow, Context, Result};
 use dllhound_detect::{Config, Correlator, Stats};
+use dllhound_engine::OffsetTracker;
 use dllhound_ingest::{At, RecordDecoder};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -31,7 +32,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -110,12 +111,8 @@ impl ConsumerContext for Ctx {
 struct Partition {
     name: Arc<str>,
     corr: Correlator,
-    /// (offset, event time) of messages not yet behind the low-water mark, in offset order.
-    tracked: VecDeque<(i64, i64)>,
-    /// Newest plausible event time seen (the partition's clock).
-    max_time: i64,
-    /// Offset after the last message read.
-    next: i64,
+    /// Offsets and event times for the low-water mark (dllhound_engine).
+    offsets: OffsetTracker,
     committed: i64,
     /// librdkafka said the partition was read to its end, and nothing came since.
     at_end: bool,
@@ -123,12 +120,11 @@ struct Partition {
 
 impl Partition {
     fn new(topic: &str, p: i32, cfg: Config) -> Partition {
+        let offsets = OffsetTracker::new(cfg.lateness_ms, cfg.max_window_ms(), MAX_TRACKED);
         Partition {
             name: format!("{topic}/{p}").into(),
             corr: Correlator::new(cfg),
-            tracked: VecDeque::new(),
-            max_time: i64::MIN,
-            next: -1,
+            offsets,
             committed: -1,
             at_end: false,
         }
@@ -136,21 +132,7 @@ impl Partition {
 
     /// The offset a restart must read from: see the module docs.
     fn low_water(&mut self) -> i64 {
-        let cfg = self.corr.config();
-        let keep = cfg
-            .lateness_ms
-            .saturating_add(cfg.max_window_ms().saturating_mul(2));
-        let mut cutoff = self.max_time.saturating_sub(keep);
-        if let Some(t) = self.corr.oldest_pending() {
-            cutoff = cutoff.min(t.saturating_sub(cfg.max_window_ms() + cfg.lateness_ms));
-        }
-        while let Some(&(_, t)) = self.tracked.front() {
-            if t >= cutoff && self.tracked.len() <= MAX_TRACKED {
-                break;
-            }
-            self.tracked.pop_front();
-        }
-        self.tracked.front().map_or(self.next, |&(o, _)| o)
+        self.offsets.low_water(self.corr.oldest_pending())
     }
 }
 
@@ -324,7 +306,6 @@ pub fn run(
         c.max_state_bytes = cfg.memory_cap / n.max(1);
         c
     };
-    let wall_limit = chrono::Utc::now().timestamp_millis() + 24 * 3600 * 1000;
 
     while !stop.load(Ordering::Relaxed) {
         // Rebalances seen inside the last poll.
@@ -387,12 +368,9 @@ pub fn run(
                         corr.push(e)
                     },
                 );
-                if let Some(t) = time.filter(|&t| t <= wall_limit) {
-                    part.max_time = part.max_time.max(t);
-                }
-                part.tracked
-                    .push_back((m.offset(), time.unwrap_or(part.max_time)));
-                part.next = m.offset() + 1;
+                // The wall clock now, not at start: a member runs for days.
+                let now = chrono::Utc::now().timestamp_millis();
+                part.offsets.record(m.offset(), time, now);
                 part.at_end = false;
                 if !ok {
                     let reason = dec
@@ -495,7 +473,11 @@ fn commit(
     let mut tpl = TopicPartitionList::new();
     let mut safe = lock(&consumer.context().safe);
     for (p, part) in parts.iter_mut() {
-        let o = if all { part.next } else { part.low_water() };
+        let o = if all {
+            part.offsets.next()
+        } else {
+            part.low_water()
+        };
         if o >= 0 && o != part.committed {
             tpl.add_partition_offset(topic, *p, Offset::Offset(o))?;
             part.committed = o;
@@ -528,7 +510,7 @@ fn gauges(consumer: &BaseConsumer<Ctx>, parts: &BTreeMap<i32, Partition>, m: &Me
                 } else {
                     lag.get(p).copied()
                 },
-                watermark_ms: part.max_time.max(0),
+                watermark_ms: part.offsets.max_time().max(0),
                 committed: part.committed,
             },
         );

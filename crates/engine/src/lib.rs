@@ -1,0 +1,23 @@
+//! The engine between the analytic (`dllhound-detect`) and the command line: what every streaming
+//! source needs and no transport should own.
+//!
+//! Today it holds the [`OffsetTracker`]: the low-water mark a partitioned source (Kafka) commits, so
+//! that a member that restarts or takes a partition over re-reads exactly what rebuilding the window
+//! state needs (DESIGN §5). It knows offsets and event times only — no broker, no clock of its own —
+//! so it is tested by properties over any message sequence, including a simulated day of uptime.
+//!
+//! ```
+//! use dllhound_engine::OffsetTracker;
+//! let mut t = OffsetTracker::new(300_000, 300_000, 1_000_000);
+//! let now = 1_700_000_000_000;
+//! t.record(0, Some(now - 3_600_000), now); // an hour old
+//! t.record(1, Some(now), now);
+//! // The hour-old message is outside lateness + two windows: a restart may start at offset 1.
+//! assert_eq!(t.low_water(None), 1);
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod offsets;
+
+pub use offsets::OffsetTracker;
