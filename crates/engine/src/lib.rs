@@ -16,8 +16,6 @@
 //! assert_eq!(t.low_water(None), 1);
 //! ```
 
-#![forbid(unsafe_code)]
-
 mod offsets;
 
 pub use offsets::OffsetTracker;

@@ -57,6 +57,16 @@ impl Timestamp {
     }
 }
 
+/// Days in month `mo` (1–12) of year `y`, Gregorian leap years.
+fn days_in_month(y: i64, mo: i64) -> i64 {
+    match mo {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
 /// The shapes nearly every record uses — `YYYY-MM-DD HH:MM:SS.fff` (Sysmon `UtcTime`) and
 /// `YYYY-MM-DDTHH:MM:SS.fffffffZ` (EVTX, ECS, MDE) — parsed by hand: chrono's general parser was the
 /// largest per-record cost in the decode benchmarks. Anything else goes to chrono.
@@ -78,7 +88,8 @@ fn fast_parse(b: &[u8]) -> Option<Timestamp> {
     }
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60
+    {
         return None;
     }
     let mut rest = &b[19..];
@@ -166,6 +177,36 @@ mod tests {
             Timestamp::parse("2020-10-22T07:31:11+02:00").unwrap(),
             Timestamp::parse("2020-10-22 05:31:11").unwrap()
         );
+    }
+
+    /// Issue 17: the fast path took `2026-02-31` for 2026-03-03.
+    #[test]
+    fn regression_17_a_day_past_the_end_of_its_month_is_an_error() {
+        for s in [
+            "2026-02-31 00:00:00",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31 10:00:00.000",
+            "1900-02-29 00:00:00",
+        ] {
+            assert!(Timestamp::parse(s).is_err(), "{s}");
+        }
+        assert!(Timestamp::parse("2024-02-29 00:00:00").is_ok());
+        assert!(Timestamp::parse("2000-02-29 00:00:00").is_ok());
+    }
+
+    proptest::proptest! {
+        /// The hand-written path accepts exactly the dates chrono accepts, with chrono's value.
+        #[test]
+        fn the_fast_path_is_chrono_on_any_date(
+            y in 1600i64..2400, mo in 1i64..=12, d in 1i64..=31,
+            h in 0i64..24, mi in 0i64..60, sec in 0i64..60, ms in 0i64..1000, t in proptest::bool::ANY,
+        ) {
+            let s = format!("{y:04}-{mo:02}-{d:02}{}{h:02}:{mi:02}:{sec:02}.{ms:03}", if t { 'T' } else { ' ' });
+            let chrono = NaiveDateTime::parse_from_str(&s.replace('T', " "), "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|dt| dt.and_utc().timestamp_millis());
+            proptest::prop_assert_eq!(fast_parse(s.as_bytes()).map(|t| t.0), chrono, "{}", s);
+        }
     }
 
     #[test]
