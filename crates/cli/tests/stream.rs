@@ -93,6 +93,28 @@ fn stdin_gives_scans_ids_once_each_and_updates_only_when_asked() {
     }
 }
 
+/// Issue 17: `stream -` had no line cap; a line past 64 MiB is a located bad record, skipped as it is
+/// read (never held whole), and the records around it still give their alerts.
+#[test]
+fn regression_17_a_line_past_the_cap_is_one_bad_record_on_stdin() {
+    let example = std::fs::read(EXAMPLE).unwrap();
+    let cut = example.len() / 2;
+    let cut = cut + example[cut..].iter().position(|&b| b == b'\n').unwrap() + 1;
+    let mut bytes = example[..cut].to_vec();
+    bytes.extend(std::iter::repeat_n(b'x', (64 << 20) + 4096));
+    bytes.push(b'\n');
+    bytes.extend_from_slice(&example[cut..]);
+    let (code, got, err) = stream_stdin(&bytes, &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("longer than 64 MiB"), "{err}");
+    let line = example[..cut].iter().filter(|&&b| b == b'\n').count() + 1;
+    assert!(
+        err.contains(&format!("line {line}")),
+        "located at line {line}: {err}"
+    );
+    assert_eq!(ids(&got), ids(&scan(Path::new(EXAMPLE))));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
 

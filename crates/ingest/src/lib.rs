@@ -38,6 +38,7 @@ mod xml;
 pub use container::{read_bytes, read_input, ReadOptions};
 pub use error::{IngestError, RecordError};
 pub use formats::{FormatChoice, RecordFormat, REGISTRY};
+pub use json_lines::MAX_LINE;
 pub use records::{At, RecordDecoder};
 pub use source::{expand_inputs, Input};
 pub use stats::InputStats;

@@ -95,6 +95,22 @@ impl RecordDecoder {
     }
 }
 
+impl RecordDecoder {
+    /// Counts a record that was too long to read (a line past [`crate::MAX_LINE`], `len` bytes)
+    /// as bad, located.
+    pub fn too_long(&mut self, input: &Arc<str>, at: At, len: u64) {
+        self.stats.bytes += len;
+        self.stats.bad(RecordError {
+            input: input.to_string(),
+            at: where_(at),
+            reason: format!(
+                "line longer than {} MiB ({len} bytes): skipped",
+                crate::MAX_LINE >> 20
+            ),
+        });
+    }
+}
+
 fn where_(at: At) -> String {
     match at {
         At::Line(l) => format!("line {l}"),

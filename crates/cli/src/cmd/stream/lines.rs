@@ -9,7 +9,7 @@
 //! comparing device and inode; the old file is read to its end first. Truncation (the file shorter
 //! than what was read) restarts at its beginning. Line numbers count from 1 in each file.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read as _};
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +20,8 @@ use std::time::Duration;
 /// A batch of lines, or the end of the source (with the error that ended it, if one did).
 pub enum Lines {
     Batch(Vec<(u64, Vec<u8>)>),
+    /// Line N was longer than [`MAX_LINE`] (its length given): skipped without being held.
+    TooLong(u64, u64),
     /// The file was rotated or truncated: line numbers restart.
     Restarted(String),
     End(Option<std::io::Error>),
@@ -27,20 +29,79 @@ pub enum Lines {
 
 const BATCH: usize = 1024;
 
+/// The longest line kept, as for files (`scan`); a longer one is skipped as it is read.
+pub use dllhound_ingest::MAX_LINE;
+
 /// Reads stdin to its end (a last line without a newline counts).
 pub fn stdin(tx: SyncSender<Lines>) {
     let mut r = BufReader::with_capacity(1 << 20, std::io::stdin());
     let mut line_no = 0u64;
-    let end = pump(&mut r, &mut line_no, &tx, &AtomicBool::new(false), false);
+    let mut skipping = None;
+    let end = pump(
+        &mut r,
+        &mut line_no,
+        &mut skipping,
+        &tx,
+        &AtomicBool::new(false),
+        false,
+    );
     let _ = tx.send(Lines::End(end.err()));
+}
+
+/// What [`read_capped`] read.
+enum Got {
+    Eof,
+    /// A whole line, newline included.
+    Line,
+    /// Bytes without a newline before the end of what is there now.
+    Partial,
+    /// The end of a line longer than [`MAX_LINE`], of this many bytes (none of them kept).
+    TooLong(u64),
+}
+
+/// `read_until(b'\n')` that never holds more than [`MAX_LINE`] bytes: past it the line's bytes are
+/// counted in `skipping` and dropped until its newline (which may come in a later call).
+fn read_capped<R: BufRead>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    skipping: &mut Option<u64>,
+) -> std::io::Result<Got> {
+    let mut any = false;
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(if any { Got::Partial } else { Got::Eof });
+        }
+        any = true;
+        let (take, newline) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (avail.len(), false),
+        };
+        match skipping {
+            Some(n) => *n += take as u64,
+            None if buf.len() + take > MAX_LINE => {
+                *skipping = Some((buf.len() + take) as u64);
+                *buf = Vec::new();
+            }
+            None => buf.extend_from_slice(&avail[..take]),
+        }
+        r.consume(take);
+        if newline {
+            return Ok(match skipping.take() {
+                Some(n) => Got::TooLong(n),
+                None => Got::Line,
+            });
+        }
+    }
 }
 
 /// Reads lines from `r` until it has no more for now (EOF) or `stop`, and sends them in batches.
 /// With `hold_partial`, a last line without its newline (a writer mid-line) is returned instead of
 /// sent, to be completed later.
-fn pump<R: Read>(
+fn pump<R: std::io::Read>(
     r: &mut BufReader<R>,
     line_no: &mut u64,
+    skipping: &mut Option<u64>,
     tx: &SyncSender<Lines>,
     stop: &AtomicBool,
     hold_partial: bool,
@@ -49,14 +110,28 @@ fn pump<R: Read>(
     let mut partial = Vec::new();
     loop {
         let mut buf = Vec::new();
-        if r.read_until(b'\n', &mut buf)? == 0 {
-            break;
-        }
-        if hold_partial && buf.last() != Some(&b'\n') {
-            partial = buf;
-            break;
-        }
+        let too_long = match read_capped(r, &mut buf, skipping)? {
+            Got::Eof => break,
+            Got::Partial if hold_partial => {
+                partial = buf;
+                break;
+            }
+            // The last line of a source that ends without a newline.
+            Got::Partial => skipping.take(),
+            Got::Line => None,
+            Got::TooLong(n) => Some(n),
+        };
         *line_no += 1;
+        if let Some(n) = too_long {
+            // In order: the lines before it first.
+            if !batch.is_empty() {
+                let _ = tx.send(Lines::Batch(std::mem::take(&mut batch)));
+            }
+            if tx.send(Lines::TooLong(*line_no, n)).is_err() {
+                return Ok(partial);
+            }
+            continue;
+        }
         batch.push((*line_no, buf));
         if (batch.len() >= BATCH || r.buffer().is_empty())
             && (tx.send(Lines::Batch(std::mem::take(&mut batch))).is_err()
@@ -92,6 +167,7 @@ pub fn follow(path: PathBuf, tx: SyncSender<Lines>, stop: Arc<AtomicBool>) {
         let mut line_no = 0u64;
         let mut pos = 0u64;
         let mut partial: Vec<u8> = Vec::new();
+        let mut skipping = None;
         loop {
             if stop.load(Ordering::Relaxed) {
                 break 'files;
@@ -102,7 +178,7 @@ pub fn follow(path: PathBuf, tx: SyncSender<Lines>, stop: Arc<AtomicBool>) {
             };
             let held = std::io::Cursor::new(std::mem::take(&mut partial));
             let mut chained = BufReader::new(held.chain(&mut counting));
-            match pump(&mut chained, &mut line_no, &tx, &stop, true) {
+            match pump(&mut chained, &mut line_no, &mut skipping, &tx, &stop, true) {
                 Ok(p) => partial = p,
                 Err(e) => {
                     let _ = tx.send(Lines::End(Some(e)));
@@ -120,7 +196,7 @@ pub fn follow(path: PathBuf, tx: SyncSender<Lines>, stop: Arc<AtomicBool>) {
                 partial.extend(rest);
                 if !partial.is_empty() {
                     let mut c = BufReader::new(std::io::Cursor::new(std::mem::take(&mut partial)));
-                    let _ = pump(&mut c, &mut line_no, &tx, &stop, false);
+                    let _ = pump(&mut c, &mut line_no, &mut skipping, &tx, &stop, false);
                 }
                 let _ = tx.send(Lines::Restarted(format!("{} was rotated", path.display())));
                 continue 'files;
@@ -160,7 +236,7 @@ struct Counting<'a, R> {
     n: u64,
 }
 
-impl<R: Read> Read for Counting<'_, R> {
+impl<R: std::io::Read> std::io::Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let k = self.inner.read(buf)?;
         self.n += k as u64;

@@ -199,6 +199,10 @@ fn run_lines(
                     sink.write(&em)?;
                 }
             }
+            Ok(Lines::TooLong(line, len)) => {
+                last_input = Instant::now();
+                dec.too_long(&name, At::Line(line), len);
+            }
             Ok(Lines::Restarted(why)) => {
                 if !a.quiet {
                     eprintln!("dllhound: {why}: reading it from the start");
