@@ -189,6 +189,9 @@ fn decode_reader(r: &mut dyn Read, name: &Arc<str>, depth: u32, cx: &mut Reading
         .find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF)
         .copied();
     match (&kind, opts.format) {
+        (Container::Tar, _) if depth < MAX_ARCHIVE_DEPTH => {
+            decode_tar(&mut Cursor::new(head).chain(r), name, depth, cx)
+        }
         (Container::Gzip, _) if depth < MAX_ARCHIVE_DEPTH => {
             let (compressed, count) = Counted::new(Cursor::new(head).chain(r));
             let gz = MultiGzDecoder::new(compressed);
@@ -223,6 +226,8 @@ enum Container {
     Evtx,
     Gzip,
     Zip,
+    /// POSIX tar (`ustar` at offset 257), read as a stream; `.tar.gz` / `.tgz` are gzip around it.
+    Tar,
     Text,
     Xml,
     Csv,
@@ -236,6 +241,8 @@ fn sniff(buf: &[u8]) -> Container {
         Container::Gzip
     } else if buf.starts_with(b"PK\x03\x04") || buf.starts_with(b"PK\x05\x06") {
         Container::Zip
+    } else if buf.get(257..262) == Some(b"ustar") {
+        Container::Tar
     } else {
         let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(buf);
         match body.iter().find(|b| !b.is_ascii_whitespace()) {
@@ -277,6 +284,60 @@ fn decode_bytes(buf: Vec<u8>, name: &Arc<str>, depth: u32, cx: &mut Reading<'_>)
         _ => stats.input_errors.push(IngestError::Unrecognised {
             path: name.to_string(),
         }),
+    }
+}
+
+/// Reads a tar stream member by member (each sniffed again, as zip members are). A damaged or cut
+/// archive is an input error naming the member; the members before it, and the records of the
+/// cut member read before the cut, are kept.
+fn decode_tar(r: &mut dyn Read, name: &Arc<str>, depth: u32, cx: &mut Reading<'_>) {
+    let mut ar = tar::Archive::new(r);
+    let entries = match ar.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            return cx.stats.input_errors.push(IngestError::Archive {
+                path: name.to_string(),
+                reason: e.to_string(),
+            })
+        }
+    };
+    let mut last: Option<Arc<str>> = None;
+    for (i, entry) in entries.enumerate() {
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                // Past a broken header the stream has no reliable next member. A tar member cut
+                // short reads as shorter, and the cut shows when the next header is sought: name
+                // the member it most likely fell in.
+                let (path, reason) = match &last {
+                    Some(m) => (
+                        m.to_string(),
+                        format!(
+                            "the archive is cut short or damaged in or after this member ({e})"
+                        ),
+                    ),
+                    None => (name.to_string(), format!("member {i}: {e}")),
+                };
+                return cx
+                    .stats
+                    .input_errors
+                    .push(IngestError::Archive { path, reason });
+            }
+        };
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let path = entry
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| format!("member {i}"));
+        // macOS AppleDouble companions (`._x.json`) hold resource forks, not telemetry.
+        if path.rsplit('/').next().is_some_and(|f| f.starts_with("._")) {
+            continue;
+        }
+        let member_name: Arc<str> = format!("{name}:{path}").into();
+        decode_reader(&mut entry, &member_name, depth + 1, cx);
+        last = Some(member_name);
     }
 }
 
