@@ -58,7 +58,7 @@ impl PathClass {
 #[non_exhaustive]
 pub enum PathClassesError {
     #[error("path classes: not valid YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_norway::Error),
     #[error(
         "path classes: unknown class {0:?} (known: temp, user_writable, unc, webdav, spoofed_dir)"
     )]
@@ -91,7 +91,7 @@ impl PathClasses {
 
     /// A table in the same shape as the built-in one: `class: [glob, …]`.
     pub fn from_yaml(text: &str) -> Result<PathClasses, PathClassesError> {
-        let raw: BTreeMap<String, Vec<String>> = serde_yaml::from_str(text)?;
+        let raw: BTreeMap<String, Vec<String>> = serde_norway::from_str(text)?;
         let mut b = GlobSetBuilder::new();
         let mut owners = Vec::new();
         for (class, globs) in &raw {

@@ -38,7 +38,7 @@ pub enum TuningError {
     #[error("{origin}: not valid tuning YAML: {source}")]
     Yaml {
         origin: String,
-        source: serde_yaml::Error,
+        source: serde_norway::Error,
     },
     #[error("{origin}: entry {index} ({id}): {reason}")]
     Entry {
@@ -284,7 +284,7 @@ impl Tuning {
         let raw: Vec<RawEntry> = if text.trim().is_empty() {
             Vec::new()
         } else {
-            serde_yaml::from_str(text).map_err(|e| TuningError::Yaml {
+            serde_norway::from_str(text).map_err(|e| TuningError::Yaml {
                 origin: origin.into(),
                 source: e,
             })?
