@@ -347,9 +347,9 @@ fn a_broad_tuning_entry_cannot_be_borrowed_by_an_unexpected_writer() {
                 r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\mscorsvw.exe",
             ),
             (
-                format!(r"C:\Users\IEUser\AppData\Local\Temp\is-Q1V2B.tmp\{name}"),
+                format!(r"C:\Windows\Installer\MSI5A3B.tmp-\{name}"),
                 Signature::from_sysmon(Some("true"), Some("Valid"), Some("Unrelated Software Co")),
-                "installer-temp-extraction",
+                "windows-installer-custom-actions",
                 r"C:\Windows\System32\msiexec.exe",
             ),
         ];

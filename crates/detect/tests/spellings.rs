@@ -290,9 +290,9 @@ fn the_ngen_entry_does_not_cover_a_native_image_written_by_something_else() {
 }
 
 #[test]
-fn the_installer_entry_holds_only_for_the_setup_program_itself_or_msiexec() {
-    let dll = r"C:\Users\bob\AppData\Local\Temp\is-Q1V2B.tmp\helper.dll";
-    let setup = r"C:\Users\bob\Downloads\setup.exe";
+fn the_windows_installer_entry_holds_only_for_msiexec_and_its_custom_actions() {
+    let dll = r"C:\Windows\Installer\MSI5A3B.tmp-\helper.dll";
+    let setup = r"C:\Windows\System32\msiexec.exe";
     let signed = |e: Event| -> Event {
         let mut e = e;
         if let dllhound_model::EventKind::ImageLoad(l) = &mut e.kind {
@@ -310,10 +310,44 @@ fn the_installer_entry_holds_only_for_the_setup_program_itself_or_msiexec() {
         signed(load("h", 0.0, 2, P, setup, dll, "true")),
     ]);
     assert_eq!(a.len(), 1);
-    assert_eq!(a[0].tuning_not_applied[0].id, "installer-temp-extraction");
+    assert_eq!(
+        a[0].tuning_not_applied[0].id,
+        "windows-installer-custom-actions"
+    );
     assert!(run(vec![
         write("h", -5.0, 1, P, setup, dll),
         signed(load("h", 0.0, 2, P, setup, dll, "true")),
+    ])
+    .is_empty());
+}
+
+/// A user-writable `.tmp` folder trusts no signer but Microsoft: a dropper unpacking a DLL signed by
+/// an unrelated company and loading it itself is alerted on.
+#[test]
+fn a_temp_installer_folder_does_not_hide_a_dll_signed_by_anyone() {
+    let dll = r"C:\Users\bob\AppData\Local\Temp\is-Q1V2B.tmp\helper.dll";
+    let dropper = r"C:\Users\bob\Downloads\invoice.exe";
+    let signed_by = |subject: &'static str| {
+        move |e: Event| -> Event {
+            let mut e = e;
+            if let dllhound_model::EventKind::ImageLoad(l) = &mut e.kind {
+                l.signature = dllhound_model::Signature::from_sysmon(
+                    Some("true"),
+                    Some("Valid"),
+                    Some(subject),
+                );
+            }
+            e
+        }
+    };
+    let a = run(vec![
+        write("h", -5.0, 1, P, dropper, dll),
+        signed_by("Unrelated Co")(load("h", 0.0, 2, P, dropper, dll, "true")),
+    ]);
+    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
+    assert!(run(vec![
+        write("h", -5.0, 1, P, dropper, dll),
+        signed_by("Microsoft Corporation")(load("h", 0.0, 2, P, dropper, dll, "true")),
     ])
     .is_empty());
 }
