@@ -3,23 +3,13 @@
 mod common;
 
 use common::*;
-use dllhound_detect::{Alert, Branch, Config, Correlator};
+use dllhound_detect::{Branch, Config, Correlator};
 use dllhound_model::Event;
 
 const DLL: &str = r"C:\Users\bob\AppData\Local\Temp\evil.dll";
 const LOADER: &str = r"C:\Program Files\App\app.exe";
 const P: &str = "{11111111-1111-1111-1111-111111111111}";
 const Q: &str = "{22222222-2222-2222-2222-222222222222}";
-
-fn run(events: Vec<Event>) -> Vec<Alert> {
-    let mut c = Correlator::new(Config::default());
-    events.into_iter().for_each(|e| c.push(e));
-    c.finish().alerts
-}
-
-fn branches(alerts: &[Alert]) -> Vec<Vec<Branch>> {
-    alerts.iter().map(|a| a.branches.clone()).collect()
-}
 
 #[test]
 fn trigger_alone_is_not_an_alert() {

@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use dllhound_detect::lolbin::{Executor, NameMatch};
-use dllhound_detect::{Alert, Branch, Config, Correlator, WriteMatch};
+use dllhound_detect::{Branch, WriteMatch};
 use dllhound_model::{Event, FileWriteKind};
 
 const LOADER: &str = r"C:\Program Files\App\app.exe";
@@ -16,16 +16,6 @@ const P: &str = "{11111111-1111-1111-1111-111111111111}";
 const Q: &str = "{22222222-2222-2222-2222-222222222222}";
 const R: &str = "{33333333-3333-3333-3333-333333333333}";
 const CLSID: &str = "{BCDE0395-E52F-467C-8E3D-C4579291692E}";
-
-fn run(events: Vec<Event>) -> Vec<Alert> {
-    let mut c = Correlator::new(Config::default());
-    events.into_iter().for_each(|e| c.push(e));
-    c.finish().alerts
-}
-
-fn branches(alerts: &[Alert]) -> Vec<Vec<Branch>> {
-    alerts.iter().map(|a| a.branches.clone()).collect()
-}
 
 #[test]
 fn a_write_through_the_long_profile_name_meets_a_load_through_the_short_one() {

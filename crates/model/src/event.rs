@@ -193,6 +193,26 @@ pub struct ComServer {
 }
 
 impl ComServer {
+    /// The registration a registry value makes, if it is one (see [`ComServer::parse`]): what
+    /// every decoder of registry telemetry calls.
+    pub fn from_value(
+        process: ProcessKey,
+        pid: Option<u32>,
+        image: WinPath,
+        key: &str,
+        value: &str,
+    ) -> Option<ComServer> {
+        let (clsid, server) = ComServer::parse(key, value)?;
+        Some(ComServer {
+            process,
+            pid,
+            image,
+            clsid,
+            server,
+            key: key.trim().into(),
+        })
+    }
+
     /// The class id and server DLL when `key` (a registry path as Sysmon's `TargetObject`, ECS
     /// `registry.path` or MDE `RegistryKey\RegistryValueName`) is the default value of a class's
     /// `InprocServer32` key and `value` names a file; `None` for every other registry value

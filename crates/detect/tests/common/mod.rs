@@ -6,6 +6,18 @@ use std::sync::Arc;
 
 pub const T0: i64 = 1_600_000_000_000;
 
+/// The alerts of one run with the default configuration.
+pub fn run(events: Vec<Event>) -> Vec<dllhound_detect::Alert> {
+    let mut c = dllhound_detect::Correlator::new(dllhound_detect::Config::default());
+    events.into_iter().for_each(|e| c.push(e));
+    c.finish().alerts
+}
+
+/// The branches of each alert.
+pub fn branches(alerts: &[dllhound_detect::Alert]) -> Vec<Vec<dllhound_detect::Branch>> {
+    alerts.iter().map(|a| a.branches.clone()).collect()
+}
+
 fn prov(rec: u64, code: &str) -> Provenance {
     Provenance {
         file: "test.evtx".into(),

@@ -224,17 +224,10 @@ impl RecordFormat for Ecs {
             let (Some(key), Some(value)) = (s(v, "registry.path"), registry_data(v)) else {
                 return Ok(None);
             };
-            let Some((clsid, server)) = ComServer::parse(&key, &value) else {
-                return Ok(None);
-            };
-            EventKind::ComServer(ComServer {
-                process,
-                pid,
-                image,
-                clsid,
-                server,
-                key: key.trim().into(),
-            })
+            match ComServer::from_value(process, pid, image, &key, &value) {
+                Some(c) => EventKind::ComServer(c),
+                None => return Ok(None),
+            }
         } else if cat("network") {
             if let Some(q) = s(v, "dns.question.name") {
                 EventKind::Dns(DnsQuery {

@@ -269,18 +269,11 @@ impl RecordFormat for Mde {
                     format!("{}\\{}", key.trim_end_matches('\\'), name.trim())
                 };
                 let data = f.get("RegistryValueData").unwrap_or_default();
-                let Some((clsid, server)) = ComServer::parse(&full, &data) else {
-                    return Ok(None);
-                };
                 let (process, pid, image) = initiating(f);
-                EventKind::ComServer(ComServer {
-                    process,
-                    pid,
-                    image,
-                    clsid,
-                    server,
-                    key: full.into(),
-                })
+                match ComServer::from_value(process, pid, image, &full, &data) {
+                    Some(c) => EventKind::ComServer(c),
+                    None => return Ok(None),
+                }
             }
             "DeviceProcessEvents" => {
                 if &*action != "ProcessCreated" {

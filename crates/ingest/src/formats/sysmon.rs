@@ -272,18 +272,10 @@ fn file_write(d: Fields<'_>, how: FileWriteKind) -> Result<EventKind, String> {
 
 /// Sysmon 13 setting a COM class's `InprocServer32` (other registry values are not decoded).
 fn com_server(d: Fields<'_>) -> Option<EventKind> {
-    let key = d.get("TargetObject")?;
-    let (clsid, server) = ComServer::parse(&key, &d.get("Details")?)?;
+    let (key, value) = (d.get("TargetObject")?, d.get("Details")?);
     let image = path(d, "Image");
     let (process, pid) = process_key(d, "ProcessGuid", "ProcessId", &image);
-    Some(EventKind::ComServer(ComServer {
-        process,
-        pid,
-        image,
-        clsid,
-        server,
-        key: key.trim().into(),
-    }))
+    ComServer::from_value(process, pid, image, &key, &value).map(EventKind::ComServer)
 }
 
 fn dns(d: Fields<'_>) -> Result<EventKind, String> {
