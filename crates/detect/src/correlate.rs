@@ -203,7 +203,7 @@ impl Correlator {
                 may_complete = false;
                 if load.is_main_module() {
                     self.stats.main_module_loads += 1;
-                } else if trigger.is_some() || needs_signer(&load, &prov) {
+                } else if trigger.is_some() || needs_signer(&load) {
                     // A load whose signer comes in a separate certificate row (MDE) waits like a
                     // trigger; it is decided once the certificate had time to arrive.
                     let trigger = trigger.unwrap_or(trigger::Trigger {
@@ -657,11 +657,12 @@ fn advance_clock(st: &mut HostState, t: i64, stats: &mut Stats) {
     }
 }
 
-/// True for an MDE image load with no signer of its own: its signer may come in a certificate row.
-fn needs_signer(load: &dllhound_model::ImageLoad, prov: &dllhound_model::Provenance) -> bool {
+/// True for a load whose signer comes in certificate rows (`ImageLoad::signer_by_sha1`) and is not
+/// known yet.
+fn needs_signer(load: &dllhound_model::ImageLoad) -> bool {
     load.signature.state == dllhound_model::SignatureState::Unknown
         && load.sha1.is_some()
-        && prov.event_code.starts_with("mde:")
+        && load.signer_by_sha1
 }
 
 /// Takes the signer from a certificate row when the load has none, and re-decides the trigger.

@@ -343,6 +343,7 @@ mod tests {
                 sha1: None,
                 original_file_name: None,
                 user: None,
+                signer_by_sha1: false,
             }),
             "sysmon:7",
         )

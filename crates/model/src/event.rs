@@ -113,6 +113,10 @@ pub struct ImageLoad {
     pub sha1: Option<Box<str>>,
     pub original_file_name: Option<Box<str>>,
     pub user: Option<Box<str>>,
+    /// The source logs no signer with the load: it comes in separate certificate rows keyed by the
+    /// module's SHA-1 (MDE `DeviceFileCertificateInfo`), which the correlator joins. Set by the
+    /// decoder, so nothing downstream needs to know the format.
+    pub signer_by_sha1: bool,
 }
 
 impl ImageLoad {

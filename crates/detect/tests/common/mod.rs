@@ -70,6 +70,7 @@ pub fn load(
             sha1: None,
             original_file_name: None,
             user: None,
+            signer_by_sha1: false,
         }),
     )
 }

@@ -179,6 +179,7 @@ impl RecordFormat for Ecs {
                 sha1: s(v, "dll.hash.sha1").map(|h| h.to_ascii_lowercase().into()),
                 original_file_name: boxed(v, "dll.pe.original_file_name"),
                 user: boxed(v, "user.name"),
+                signer_by_sha1: false,
             })
         } else if cat("file") {
             let written = has(v, "event.type", "creation")

@@ -237,6 +237,7 @@ impl RecordFormat for Mde {
                     sha1: lower(f, "SHA1"),
                     original_file_name: None,
                     user: opt(f, "InitiatingProcessAccountName"),
+                    signer_by_sha1: true,
                 })
             }
             "DeviceFileEvents" => {

@@ -252,6 +252,7 @@ fn image_load(d: Fields<'_>) -> Result<EventKind, String> {
         sha1: hash(d, "Hashes", "SHA1"),
         original_file_name: opt(d, "OriginalFileName"),
         user: opt(d, "User"),
+        signer_by_sha1: false,
     }))
 }
 
