@@ -5,7 +5,8 @@
 //! Branch (b): rundll32 runs a DLL from Temp. Branch (c): an app loads an unsigned DLL from
 //! C:\Users\Public and then connects to a public address. Plus signed system-DLL noise.
 
-use dllhound_detect::{coverage, scan, Config};
+use dllhound_detect::Config;
+use dllhound_engine::{coverage, scan};
 use dllhound_ingest::{FormatChoice, Input, ReadOptions};
 use serde_json::{json, Value};
 use std::path::PathBuf;

@@ -4,7 +4,8 @@
 //! * splitting it into consecutive pieces changes nothing in the streaming scan either;
 //! * alert ids and contents are the same across runs and thread counts.
 
-use dllhound_detect::{scan, scan_streaming, Alert, Config, ScanOutput};
+use dllhound_detect::{Alert, Config};
+use dllhound_engine::{scan, scan_streaming, ScanOutput};
 use dllhound_ingest::{Input, ReadOptions};
 use dllhound_simulate::{generate, SimConfig};
 use proptest::prelude::*;

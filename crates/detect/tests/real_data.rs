@@ -6,7 +6,8 @@
 //! `#[ignore]`d, so `cargo test` on the project alone lists them as ignored with the reason;
 //! `.ci/run` runs them with `--include-ignored`, where a missing variable fails.
 
-use dllhound_detect::{scan, Config};
+use dllhound_detect::Config;
+use dllhound_engine::scan;
 use dllhound_ingest::{expand_inputs, Input, ReadOptions};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -228,7 +229,7 @@ fn coverage_verdicts_follow_what_each_recording_holds() {
     let rows = tsv(dir.join("MANIFEST.tsv"));
     let mut failures = Vec::new();
     for row in &rows {
-        let (_, hosts) = dllhound_detect::coverage(
+        let (_, hosts) = dllhound_engine::coverage(
             &[Input::Path(dir.join(&row["local_path"]))],
             &ReadOptions::default(),
         );

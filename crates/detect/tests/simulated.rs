@@ -1,6 +1,7 @@
 //! A simulated fleet: `scan` must find every planted chain, with its branch, and nothing else.
 
-use dllhound_detect::{scan, scan_streaming, Config};
+use dllhound_detect::Config;
+use dllhound_engine::{scan, scan_streaming};
 use dllhound_ingest::{Input, ReadOptions};
 use dllhound_simulate::{generate, SimConfig};
 use std::collections::BTreeSet;

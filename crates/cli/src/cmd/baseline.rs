@@ -3,7 +3,8 @@
 use crate::args::BaselineLearnArgs;
 use crate::summary::print_input_errors;
 use anyhow::{Context, Result};
-use dllhound_detect::{learn_baseline, PathClasses};
+use dllhound_detect::PathClasses;
+use dllhound_engine::learn_baseline;
 use dllhound_ingest::expand_inputs;
 use std::process::ExitCode;
 

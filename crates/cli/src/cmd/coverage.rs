@@ -11,7 +11,7 @@ pub fn run(a: CoverageArgs) -> Result<ExitCode> {
     let (pool, threads) = super::pool(a.threads)?;
     let (inputs, walk_errors) = expand_inputs(&a.paths);
     let (opts, bar) = super::read_options(a.input_format, &inputs, threads, false);
-    let (stats, hosts) = pool.install(|| dllhound_detect::coverage(&inputs, &opts));
+    let (stats, hosts) = pool.install(|| dllhound_engine::coverage(&inputs, &opts));
     if let Some(b) = bar {
         b.finish_and_clear();
     }

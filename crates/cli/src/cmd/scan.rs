@@ -1,4 +1,4 @@
-//! `dllhound scan`: the batch pipeline ([`dllhound_detect::scan`]) with the chosen tuning and output.
+//! `dllhound scan`: the batch pipeline ([`dllhound_engine::scan`]) with the chosen tuning and output.
 
 use crate::args::{DetectArgs, OutputFormat, ScanArgs};
 use crate::summary::Summary;
@@ -33,9 +33,9 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         .sum();
     let streaming = a.streaming || total > a.sort_limit;
     let out = if streaming {
-        pool.install(|| dllhound_detect::scan_streaming(&inputs, &opts, &cfg))
+        pool.install(|| dllhound_engine::scan_streaming(&inputs, &opts, &cfg))
     } else {
-        pool.install(|| dllhound_detect::scan(&inputs, &opts, &cfg))
+        pool.install(|| dllhound_engine::scan(&inputs, &opts, &cfg))
     };
     if let Some(b) = bar {
         b.finish_and_clear();

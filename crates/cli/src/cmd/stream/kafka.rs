@@ -312,7 +312,7 @@ pub fn run(
         let revoked: Vec<i32> = std::mem::take(&mut *lock(&consumer.context().revoked));
         for p in revoked {
             if let Some(part) = parts.remove(&p) {
-                dllhound_detect::add_stats(&mut finished, part.corr.finish().stats);
+                dllhound_engine::add_stats(&mut finished, part.corr.finish().stats);
             }
             lock(&consumer.context().safe).remove(&p);
         }
@@ -445,7 +445,7 @@ pub fn run(
     }
     commit(&consumer, &topic, &mut parts, sink, idle)?;
     for (_, part) in std::mem::take(&mut parts) {
-        dllhound_detect::add_stats(&mut finished, part.corr.finish().stats);
+        dllhound_engine::add_stats(&mut finished, part.corr.finish().stats);
     }
     // Dropping the consumer closes it: it leaves the group.
     drop(consumer);

@@ -1,8 +1,8 @@
 //! The batch pipeline behind `dllhound scan`: read inputs, order each host by event time, correlate.
 
-use crate::baseline::{Baseline, BaselineBuilder};
-use crate::coverage::{CoverageBuilder, HostCoverage};
-use crate::{trigger, Config, Correlator, Outcome, PathClasses, Stats};
+use dllhound_detect::baseline::{Baseline, BaselineBuilder};
+use dllhound_detect::coverage::{CoverageBuilder, HostCoverage};
+use dllhound_detect::{trigger, Config, Correlator, Outcome, PathClasses, Stats};
 use dllhound_ingest::{read_input, Input, InputStats, ReadOptions};
 use dllhound_model::Footprint;
 use dllhound_model::{Event, EventKind, ImageLoad, Timestamp};
@@ -166,7 +166,7 @@ pub fn add_stats(into: &mut Stats, s: Stats) {
 type TriggerLoad = (Arc<str>, Timestamp, ImageLoad);
 
 /// Reads the inputs and learns a prevalence baseline over their trigger loads (see
-/// [`crate::baseline`]). Returns the per-input reading statistics with it.
+/// [`dllhound_detect::baseline`]). Returns the per-input reading statistics with it.
 pub fn learn_baseline(
     inputs: &[Input],
     opts: &ReadOptions,
@@ -196,7 +196,7 @@ pub fn learn_baseline(
     (stats, b.finish(names))
 }
 
-/// Reads the inputs and reports telemetry coverage per host (see [`crate::coverage`]).
+/// Reads the inputs and reports telemetry coverage per host (see [`dllhound_detect::coverage`]).
 pub fn coverage(inputs: &[Input], opts: &ReadOptions) -> (Vec<InputStats>, Vec<HostCoverage>) {
     let per_input = read_each(
         inputs,
