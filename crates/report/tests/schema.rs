@@ -1,0 +1,310 @@
+//! The NDJSON alert record read back into a typed mirror of the schema documented in
+//! `src/schema.rs`: every level denies unknown fields, so a field written but not documented here
+//! (or renamed) fails, and every documented vocabulary is checked. Alerts come from the project's
+//! example and from one chain per spelling rule, so the optional parts (registry evidence,
+//! `tuning_not_applied`) are exercised too.
+
+use dllhound_detect::Config;
+use dllhound_engine::scan;
+use dllhound_ingest::{Input, ReadOptions};
+use serde::Deserialize;
+use std::collections::BTreeSet;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Record {
+    id: String,
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    event: Event,
+    risk_score: u8,
+    rule: Rule,
+    host: Name,
+    process: Process,
+    user: Option<Name>,
+    dll: Dll,
+    an0052: An0052,
+    reasons: Vec<String>,
+    suppressed_by: Option<Suppression>,
+    #[serde(default)]
+    tuning_not_applied: Vec<Suppression>,
+    evidence: Evidence,
+    timeline: Vec<Timeline>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Event {
+    kind: String,
+    severity: String,
+    action: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Rule {
+    id: String,
+    name: String,
+    reference: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Name {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Process {
+    entity_id: String,
+    pid: Option<u32>,
+    executable: String,
+    command_line: Option<String>,
+    parent: Parent,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Parent {
+    executable: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Dll {
+    path: String,
+    path_classes: Vec<String>,
+    signature: Signature,
+    hash: Option<Hash>,
+    load_count: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Signature {
+    state: String,
+    subject: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Hash {
+    sha256: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct An0052 {
+    branches: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Suppression {
+    source: String,
+    id: String,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Evidence {
+    fresh_write: Vec<Write>,
+    follow_on_exec: Vec<Exec>,
+    outbound_network: Vec<Net>,
+    dns: Vec<Dns>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Provenance {
+    file: String,
+    record: Option<u64>,
+    line: Option<u64>,
+    event_code: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Write {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    delta_seconds: f64,
+    how: String,
+    path: String,
+    process_executable: String,
+    process_entity_id: String,
+    sha256: Option<String>,
+    matched: String,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Exec {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    delta_seconds: f64,
+    process_executable: String,
+    process_entity_id: String,
+    original_file_name: Option<String>,
+    command_line: String,
+    matched: String,
+    executor: String,
+    registry: Option<Registry>,
+    is_loader: bool,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Registry {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    key: String,
+    clsid: String,
+    server: String,
+    process_executable: String,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Net {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    delta_seconds: f64,
+    destination_ip: String,
+    destination_port: Option<u16>,
+    destination_domain: Option<String>,
+    protocol: Option<String>,
+    destination_class: String,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Dns {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    delta_seconds: f64,
+    query: String,
+    results: Option<String>,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Timeline {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    role: String,
+    summary: String,
+    provenance: Provenance,
+}
+
+/// Sysmon JSON lines: a COM `-sta` chain and a borrowed NGEN entry, beside the example.
+fn chains() -> String {
+    let ev = |eid: u32, t: u32, extra: &str| {
+        format!(
+            r#"{{"Channel":"Microsoft-Windows-Sysmon/Operational","EventID":{eid},"Hostname":"ws7.corp.example","UtcTime":"2024-03-01 10:15:{t:02}.000",{extra}}}"#
+        )
+    };
+    let ngen = r"C:\\Windows\\assembly\\NativeImages_v4.0.30319_64\\Evil\\0123abcd\\Evil.ni.dll";
+    [
+        ev(13, 1, r#""ProcessGuid":"{22222222-2222-2222-2222-222222222222}","ProcessId":"200","Image":"C:\\Users\\bob\\Downloads\\dropper.exe","EventType":"SetValue","TargetObject":"HKU\\S-1-5-21-1_Classes\\CLSID\\{BCDE0395-E52F-467C-8E3D-C4579291692E}\\InprocServer32\\(Default)","Details":"C:\\ProgramData\\demo.dll""#),
+        ev(1, 2, r#""ProcessGuid":"{33333333-3333-3333-3333-333333333333}","ProcessId":"300","Image":"C:\\Windows\\System32\\rundll32.exe","OriginalFileName":"RUNDLL32.EXE","CommandLine":"rundll32.exe -sta {BCDE0395-E52F-467C-8E3D-C4579291692E}","ParentProcessGuid":"{22222222-2222-2222-2222-222222222222}","ParentImage":"C:\\Users\\bob\\Downloads\\dropper.exe""#),
+        ev(7, 3, r#""ProcessGuid":"{33333333-3333-3333-3333-333333333333}","ProcessId":"300","Image":"C:\\Windows\\System32\\rundll32.exe","ImageLoaded":"C:\\ProgramData\\demo.dll","Signed":"false","SignatureStatus":"Unavailable""#),
+        ev(11, 4, &format!(r#""ProcessGuid":"{{22222222-2222-2222-2222-222222222222}}","ProcessId":"200","Image":"C:\\Users\\bob\\Downloads\\dropper.exe","TargetFilename":"{ngen}""#)),
+        ev(7, 5, &format!(r#""ProcessGuid":"{{11111111-1111-1111-1111-111111111111}}","ProcessId":"100","Image":"C:\\Program Files\\App\\app.exe","ImageLoaded":"{ngen}","Signed":"false","SignatureStatus":"Unavailable""#)),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+#[test]
+fn every_alert_record_reads_back_into_the_documented_schema() {
+    let dir = std::env::temp_dir().join(format!("dllhound-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let chains_file = dir.join("chains.jsonl");
+    std::fs::write(&chains_file, chains()).unwrap();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/attack-chain.jsonl"
+    );
+    let out = scan(
+        &[Input::Path(example.into()), Input::Path(chains_file)],
+        &ReadOptions::default(),
+        &Config::default(),
+    );
+    assert_eq!(
+        out.outcome.alerts.len(),
+        4,
+        "the example's two and the two chains"
+    );
+    let (mut registry, mut not_applied) = (0, 0);
+    for a in &out.outcome.alerts {
+        let mut line = Vec::new();
+        dllhound_report::write_ndjson(&mut line, a).unwrap();
+        let r: Record = serde_json::from_slice(&line)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&line)));
+        assert_eq!(r.id.len(), 32);
+        assert!(r.id.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(r.timestamp.ends_with('Z') && r.timestamp.contains('T'));
+        assert_eq!(r.event.kind, "alert");
+        assert!(["low", "medium", "high", "critical"].contains(&r.event.severity.as_str()));
+        assert!(r.risk_score <= 100);
+        assert_eq!(r.rule.id, "AN0052");
+        assert!(!r.host.name.is_empty() && !r.reasons.is_empty() && !r.timeline.is_empty());
+        assert!(["valid", "unsigned", "invalid", "expired", "unknown"]
+            .contains(&r.dll.signature.state.as_str()));
+        let branches: BTreeSet<&str> = r.an0052.branches.iter().map(String::as_str).collect();
+        assert!(!branches.is_empty());
+        assert!(branches.is_subset(&["fresh_write", "follow_on_exec", "outbound_network"].into()));
+        for w in &r.evidence.fresh_write {
+            assert!(["create", "stream", "executable_detected"].contains(&w.how.as_str()));
+            assert!(
+                ["exact", "stream", "download", "short_name_alias"].contains(&w.matched.as_str())
+            );
+        }
+        for e in &r.evidence.follow_on_exec {
+            assert!([
+                "full_path",
+                "short_name_alias",
+                "file_name",
+                "stem",
+                "com_clsid"
+            ]
+            .contains(&e.matched.as_str()));
+            assert!(["image_name", "original_file_name", "command_line_shape"]
+                .contains(&e.executor.as_str()));
+            registry += usize::from(e.registry.is_some());
+        }
+        for n in &r.evidence.outbound_network {
+            assert!(["public", "private"].contains(&n.destination_class.as_str()));
+        }
+        not_applied += r.tuning_not_applied.len();
+    }
+    assert_eq!(registry, 1, "the -sta chain carries its registry record");
+    assert_eq!(
+        not_applied, 1,
+        "the NGEN chain names the entry that did not apply"
+    );
+}
