@@ -145,7 +145,8 @@ pub struct Suppression {
 pub struct TimelineEntry {
     #[serde(rename = "@timestamp")]
     pub time: Timestamp,
-    /// `loader_start`, `load`, `fresh_write`, `follow_on_exec`, `outbound_network`, `dns`.
+    /// `loader_start`, `load`, `fresh_write`, `com_registration`, `follow_on_exec`,
+    /// `outbound_network`, `dns`.
     pub role: &'static str,
     pub summary: String,
     pub provenance: Provenance,

@@ -28,7 +28,8 @@
 //!                           matched (exact|stream|download|short_name_alias: how the written path met the DLL's), provenance
 //! evidence.follow_on_exec[] @timestamp, delta_seconds, process_executable, process_entity_id, original_file_name,
 //!                           command_line, matched (full_path|short_name_alias|file_name|stem),
-//!                           executor (image_name|original_file_name|command_line_shape), is_loader, provenance
+//!                           executor (image_name|original_file_name|command_line_shape), is_loader, provenance,
+//!                           registry {@timestamp, key, clsid, server, process_executable, provenance} (com_clsid only)
 //! evidence.outbound_network[] @timestamp, delta_seconds, destination_ip, destination_port, destination_domain,
 //!                           protocol, destination_class (public|private), provenance
 //! evidence.dns[]            @timestamp, delta_seconds, query, results, provenance

@@ -118,6 +118,7 @@ struct Suppression {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[allow(dead_code)]
 struct Evidence {
     fresh_write: Vec<Write>,
     follow_on_exec: Vec<Exec>,
