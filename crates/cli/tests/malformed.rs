@@ -274,6 +274,41 @@ fn damaged_evtx_files_are_read_as_far_as_they_go_and_named() {
     assert_eq!(r.code, 0, "the source recording is intact\n{}", r.stderr);
     let (all, _, _) = records(&r.stats["inputs"][0]);
 
+    // The same log on stdin (spooled to a temporary file for the evtx crate, issue 17) reads the
+    // same records, and leaves no spool behind.
+    let spools = || {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("dllhound-stdin-")
+            })
+            .count()
+    };
+    let before = spools();
+    let stats_path = dir().join("stats-stdin-evtx.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dllhound"))
+        .args(["scan", "-", "--output-format", "ndjson", "--stats-json"])
+        .arg(&stats_path)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&evtx).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats: Value = serde_json::from_slice(&std::fs::read(&stats_path).unwrap()).unwrap();
+    assert_eq!(records(&stats["inputs"][0]), (all, all, 0));
+    assert_eq!(spools(), before, "the stdin spool is removed");
+
     // Cut in the middle of the second chunk: the first chunk's records still decode.
     let cut = &evtx[..4096 + 65536 + 30_000];
     let input = check_case(

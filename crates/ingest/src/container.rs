@@ -71,6 +71,33 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
         Input::Stdin => {
             let stdin = std::io::stdin();
             let mut lock = stdin.lock();
+            let head = match read_head(&mut lock, 8) {
+                Ok(h) => h,
+                Err(source) => {
+                    stats.input_errors.push(IngestError::Io {
+                        path: name.to_string(),
+                        source,
+                    });
+                    return stats;
+                }
+            };
+            let mut lock = Cursor::new(head.clone()).chain(lock);
+            if head == b"ElfFile\0"
+                && matches!(opts.format, FormatChoice::Auto | FormatChoice::Evtx)
+            {
+                // The evtx crate needs the whole log; spooled to a temporary file it reads it chunk
+                // by chunk, as for a file, instead of holding it in memory outside --max-memory.
+                if let Some(spool) = Spool::from(&mut lock, &name, &mut stats) {
+                    decode_evtx_file(&spool.0, &name, opts.evtx_threads, &mut stats, sink);
+                    if let Some(done) = &opts.on_input_done {
+                        done(&stats);
+                    }
+                    return stats;
+                }
+                if !stats.input_errors.is_empty() {
+                    return stats;
+                }
+            }
             let allowance = Allowance::for_size(None);
             let mut cx = Reading {
                 opts,
@@ -108,6 +135,42 @@ pub fn read_input(input: &Input, opts: &ReadOptions, sink: &mut dyn FnMut(Event)
         done(&stats);
     }
     stats
+}
+
+/// A temporary copy of a stream, removed when dropped.
+struct Spool(std::path::PathBuf);
+
+impl Spool {
+    /// Copies `r` into a new file in the temporary folder. `None` when no such file can be made
+    /// (the caller then reads in memory); a read error is recorded in `stats` (also `None`).
+    fn from(r: &mut dyn Read, name: &str, stats: &mut InputStats) -> Option<Spool> {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("dllhound-stdin-{}-{n}.evtx", std::process::id()));
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .ok()?;
+        let spool = Spool(path);
+        match std::io::copy(r, &mut f) {
+            Ok(_) => Some(spool),
+            Err(source) => {
+                stats.input_errors.push(IngestError::Io {
+                    path: name.to_string(),
+                    source,
+                });
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Reads one input held in memory — a Kafka message, a fuzzer's bytes — sniffed and decoded exactly
