@@ -169,17 +169,19 @@ impl Correlator {
         let t = ev.time.millis();
         // One host under its FQDN and its short name is one host (dllhound_model::host).
         let id = dllhound_model::host::identity(&ev.host);
-        if !self.hosts.contains_key(id) {
-            let key: Arc<str> = if id.len() == ev.host.len() {
-                ev.host.clone()
-            } else {
-                Arc::from(id)
-            };
-            self.held += HOST_OVERHEAD;
-            self.hosts.insert(key, HostState::new(ev.host.clone()));
-        }
-        let Some(host) = self.hosts.get_key_value(id).map(|(k, _)| k.clone()) else {
-            return;
+        let host: Arc<str> = match self.hosts.get_key_value(id) {
+            Some((k, _)) => k.clone(),
+            None => {
+                let key: Arc<str> = if id.len() == ev.host.len() {
+                    ev.host.clone()
+                } else {
+                    Arc::from(id)
+                };
+                self.held += HOST_OVERHEAD;
+                self.hosts
+                    .insert(key.clone(), HostState::new(ev.host.clone()));
+                key
+            }
         };
         let Some(st) = self.hosts.get_mut(&host) else {
             return;
