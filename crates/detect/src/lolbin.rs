@@ -67,11 +67,6 @@ fn name_in(list: &[&str], image: &WinPath, original_file_name: Option<&str>) -> 
         || original_file_name.is_some_and(|o| list.iter().any(|n| n.eq_ignore_ascii_case(o.trim())))
 }
 
-/// rundll32 / regsvr32 by image name or PE `OriginalFileName` (so renamed copies count).
-pub fn is_follow_on_executor(image: &WinPath, original_file_name: Option<&str>) -> bool {
-    name_in(FOLLOW_ON, image, original_file_name)
-}
-
 /// How a process was recognised as a follow-on executor (branch b).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -551,17 +546,21 @@ mod tests {
         );
     }
 
+    fn executes(image: &WinPath, ofn: Option<&str>) -> bool {
+        follow_on_executor(image, ofn, "").is_some()
+    }
+
     #[test]
     fn renamed_regsvr32_is_recognised_by_original_file_name() {
-        assert!(is_follow_on_executor(
+        assert!(executes(
             &WinPath::new(r"C:\Users\a\notepad2.exe"),
             Some("REGSVR32.EXE")
         ));
-        assert!(is_follow_on_executor(
+        assert!(executes(
             &WinPath::new(r"C:\Windows\SysWOW64\RUNDLL32.EXE"),
             None
         ));
-        assert!(!is_follow_on_executor(
+        assert!(!executes(
             &WinPath::new(r"C:\Windows\System32\cmd.exe"),
             Some("Cmd.Exe")
         ));
