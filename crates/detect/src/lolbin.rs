@@ -199,7 +199,10 @@ fn is_boundary(c: Option<char>) -> bool {
 fn starts_token(c: Option<char>) -> bool {
     match c {
         None => true,
-        Some(c) => matches!(c, '"' | '\'' | ' ' | '\t' | ',' | '=' | ';' | '('),
+        Some(c) => matches!(
+            c,
+            '"' | '\'' | ' ' | '\t' | ',' | '=' | ';' | '(' | ':' | '&' | '|' | '<' | '>'
+        ),
     }
 }
 
@@ -465,6 +468,17 @@ mod tests {
             ),
             Some(NameMatch::FullPath)
         );
+    }
+
+    #[test]
+    fn a_path_after_a_switch_colon_or_a_shell_operator_is_found() {
+        let dll = r"C:\Users\bob\AppData\Local\Temp\x.dll";
+        for cl in [
+            r"C:\Windows\System32\regsvr32.exe /s /i:C:\Users\bob\AppData\Local\Temp\x.dll",
+            r"cmd /c echo.&C:\Windows\System32\rundll32.exe C:\Users\bob\AppData\Local\Temp\x.dll,E",
+        ] {
+            assert_eq!(m(cl, dll), Some(NameMatch::FullPath), "{cl}");
+        }
     }
 
     #[test]
