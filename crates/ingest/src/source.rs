@@ -119,7 +119,8 @@ mod tests {
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
+#[cfg(unix)]
 mod walk_tests {
     use super::*;
 
