@@ -252,15 +252,9 @@ pub struct DetectArgs {
     /// Correlation window for every branch (e.g. 90s, 5m).
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub window: Duration,
-    /// Override the window of branch (a), fresh write.
-    #[arg(long, value_parser = parse_duration)]
-    pub window_fresh_write: Option<Duration>,
-    /// Override the window of branch (b), rundll32/regsvr32 run.
-    #[arg(long, value_parser = parse_duration)]
-    pub window_follow_on: Option<Duration>,
-    /// Override the window of branch (c), outbound network.
-    #[arg(long, value_parser = parse_duration)]
-    pub window_network: Option<Duration>,
+    /// `--window-<name>` for each branch window (generated from the branch registry).
+    #[command(flatten)]
+    pub branch_windows: BranchWindows,
     /// How late an event may arrive behind its host's newest event and still be matched.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub lateness: Duration,
@@ -368,4 +362,51 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 fn input_format() -> impl TypedValueParser<Value = FormatChoice> {
     PossibleValuesParser::new(FormatChoice::NAMES)
         .map(|s| FormatChoice::from_name(&s).unwrap_or_default())
+}
+
+/// The per-branch window overrides: one `--window-<flag>` option for every distinct window in
+/// [`dllhound_detect::branches::windows`], so a new branch brings its option with it.
+#[derive(Debug, Clone, Default)]
+pub struct BranchWindows(pub Vec<(&'static str, Duration)>);
+
+fn window_id(flag: &str) -> String {
+    format!("window-{flag}")
+}
+
+impl clap::FromArgMatches for BranchWindows {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut v = BranchWindows::default();
+        v.update_from_arg_matches(m)?;
+        Ok(v)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for w in dllhound_detect::branches::windows() {
+            if let Some(d) = m.get_one::<Duration>(&window_id(w.flag)) {
+                self.0.retain(|(f, _)| *f != w.flag);
+                self.0.push((w.flag, *d));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for BranchWindows {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        dllhound_detect::branches::windows()
+            .into_iter()
+            .fold(cmd, |cmd, w| {
+                cmd.arg(
+                    clap::Arg::new(window_id(w.flag))
+                        .long(window_id(w.flag))
+                        .value_name("DURATION")
+                        .help(w.help)
+                        .value_parser(parse_duration),
+                )
+            })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }

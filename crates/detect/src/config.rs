@@ -1,18 +1,17 @@
 //! Detection settings.
 
 use crate::baseline::BaselinePolicy;
+use crate::branches::DEFAULT_WINDOW_MS;
 use crate::tuning::Tuning;
 use crate::PathClasses;
+use std::collections::BTreeMap;
 
 /// How the correlator matches and how much it remembers. Times are milliseconds of event time.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// (a) a write counts if it is at most this long before the load (same millisecond included).
-    pub window_fresh_write_ms: i64,
-    /// (b) a rundll32/regsvr32 start counts if it is at most this long before or after the load.
-    pub window_follow_on_ms: i64,
-    /// (c) a connection counts if it is at most this long after the load.
-    pub window_network_ms: i64,
+    /// Each branch's window, by its window name ([`crate::branches::WindowInfo::flag`]): how far
+    /// from the load (before, after or both: the branch's file says) its evidence may be.
+    pub windows: BTreeMap<&'static str, i64>,
     /// How late (in event time) an event may arrive behind the newest one of its host and still count.
     pub lateness_ms: i64,
     /// How long process-start details are kept for enrichment (loader command line, parent). An
@@ -47,9 +46,10 @@ impl Default for Config {
     fn default() -> Self {
         const FIVE_MIN: i64 = 5 * 60 * 1000;
         Config {
-            window_fresh_write_ms: FIVE_MIN,
-            window_follow_on_ms: FIVE_MIN,
-            window_network_ms: FIVE_MIN,
+            windows: crate::branches::windows()
+                .into_iter()
+                .map(|w| (w.flag, DEFAULT_WINDOW_MS))
+                .collect(),
             lateness_ms: FIVE_MIN,
             process_retention_ms: 3600 * 1000,
             max_records_per_host: 1_000_000,
@@ -68,16 +68,34 @@ impl Default for Config {
 impl Config {
     /// The same window for every branch.
     pub fn with_window(mut self, ms: i64) -> Self {
-        self.window_fresh_write_ms = ms;
-        self.window_follow_on_ms = ms;
-        self.window_network_ms = ms;
+        for w in self.windows.values_mut() {
+            *w = ms;
+        }
         self
+    }
+
+    /// The window named `flag` (the default when it was never set).
+    pub fn window(&self, flag: &str) -> i64 {
+        self.windows.get(flag).copied().unwrap_or(DEFAULT_WINDOW_MS)
+    }
+
+    /// Sets the window named `flag`; false when no branch has a window of that name.
+    pub fn set_window(&mut self, flag: &str, ms: i64) -> bool {
+        match self.windows.get_mut(flag) {
+            Some(w) => {
+                *w = ms;
+                true
+            }
+            None => false,
+        }
     }
 
     /// The widest branch window.
     pub fn max_window_ms(&self) -> i64 {
-        self.window_fresh_write_ms
-            .max(self.window_follow_on_ms)
-            .max(self.window_network_ms)
+        self.windows
+            .values()
+            .copied()
+            .max()
+            .unwrap_or(DEFAULT_WINDOW_MS)
     }
 }

@@ -31,19 +31,19 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn evaluable() -> Verdict {
+    pub(crate) fn evaluable() -> Verdict {
         Verdict {
             verdict: "evaluable",
             reason: None,
         }
     }
-    fn partial(r: impl Into<String>) -> Verdict {
+    pub(crate) fn partial(r: impl Into<String>) -> Verdict {
         Verdict {
             verdict: "partial",
             reason: Some(r.into()),
         }
     }
-    fn blind(r: impl Into<String>) -> Verdict {
+    pub(crate) fn blind(r: impl Into<String>) -> Verdict {
         Verdict {
             verdict: "blind",
             reason: Some(r.into()),
@@ -51,26 +51,41 @@ impl Verdict {
     }
 }
 
-/// The verdicts, in the analytic's order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The verdicts, in the analytic's order: the two triggers, then each branch that has a part
+/// ([`crate::branches::coverage`]). Serialised as one object keyed by part.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdicts {
     pub trigger_by_path: Verdict,
     pub trigger_by_signature: Verdict,
-    pub fresh_write: Verdict,
-    pub follow_on_exec: Verdict,
-    pub outbound_network: Verdict,
+    pub branches: Vec<(&'static str, Verdict)>,
 }
 
 impl Verdicts {
     /// (part name, verdict) pairs.
-    pub fn parts(&self) -> [(&'static str, &Verdict); 5] {
-        [
+    pub fn parts(&self) -> Vec<(&'static str, &Verdict)> {
+        let mut v = vec![
             ("trigger_by_path", &self.trigger_by_path),
             ("trigger_by_signature", &self.trigger_by_signature),
-            ("fresh_write", &self.fresh_write),
-            ("follow_on_exec", &self.follow_on_exec),
-            ("outbound_network", &self.outbound_network),
-        ]
+        ];
+        v.extend(self.branches.iter().map(|(n, x)| (*n, x)));
+        v
+    }
+
+    /// The verdict of one part.
+    pub fn part(&self, name: &str) -> Option<&Verdict> {
+        self.parts().into_iter().find(|p| p.0 == name).map(|p| p.1)
+    }
+}
+
+impl Serialize for Verdicts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let parts = self.parts();
+        let mut m = s.serialize_map(Some(parts.len()))?;
+        for (k, v) in parts {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
     }
 }
 
@@ -110,7 +125,7 @@ pub struct HostCoverage {
     certificates: std::collections::HashSet<String>,
 }
 
-fn pct(n: u64, d: u64) -> f64 {
+pub(crate) fn pct(n: u64, d: u64) -> f64 {
     if d == 0 {
         0.0
     } else {
@@ -230,43 +245,10 @@ impl HostCoverage {
         } else {
             Verdict::evaluable()
         };
-        let writes = self.file_creates + self.file_streams + self.executables_detected;
-        let fresh_write = if writes == 0 {
-            Verdict::blind(
-                "no file-create, file-stream or executable-detected events (Sysmon 11/15/29)",
-            )
-        } else {
-            Verdict::evaluable()
-        };
-        let follow_on_exec = if self.process_starts == 0 {
-            Verdict::blind("no process starts (Sysmon 1 / Security 4688)")
-        } else if self.process_starts_with_command_line == 0 {
-            Verdict::blind("process starts carry no command line")
-        } else if self.process_starts_with_original_name == 0 {
-            Verdict::partial("no process start carries OriginalFileName (Security 4688 only?): renamed rundll32/regsvr32 are missed")
-        } else if self.process_starts_with_command_line < self.process_starts {
-            Verdict::partial(format!(
-                "{:.1}% of process starts carry a command line",
-                pct(self.process_starts_with_command_line, self.process_starts)
-            ))
-        } else {
-            Verdict::evaluable()
-        };
-        let outbound_network = if self.network == 0 {
-            Verdict::blind("no network connection events (Sysmon 3)")
-        } else if self.network_with_initiated == 0 {
-            Verdict::partial("connections do not say who initiated them (Initiated missing)")
-        } else if self.events_with_stable_process_id == 0 {
-            Verdict::partial("no stable process identity (GUID, entity id): the loader is matched on pid and image only")
-        } else {
-            Verdict::evaluable()
-        };
         Verdicts {
             trigger_by_path,
             trigger_by_signature,
-            fresh_write,
-            follow_on_exec,
-            outbound_network,
+            branches: crate::branches::coverage(self),
         }
     }
 }
@@ -366,7 +348,7 @@ mod tests {
         let v = c.verdicts.as_ref().unwrap();
         assert_eq!(v.trigger_by_path.verdict, "blind");
         assert_eq!(v.trigger_by_signature.verdict, "blind");
-        assert_eq!(v.outbound_network.verdict, "blind");
+        assert_eq!(v.part("outbound_network").unwrap().verdict, "blind");
         assert_eq!(c.median_clock_offset_seconds, Some(4.0 * 3600.0));
     }
 

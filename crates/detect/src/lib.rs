@@ -8,8 +8,9 @@
 //!    unsigned, invalidly or expired signed. A process's own executable logged as a load is not a DLL load.
 //! 2. **correlate** ([`Correlator`]): per host, triggers wait until the host's watermark (latest event
 //!    time − lateness) passes `load + window`; then they are matched against the corroborators held
-//!    in state — (a) a write of the same path at or before the load, (b) a rundll32/regsvr32 start whose
-//!    command line names the DLL, (c) an outbound connection by the loading process after the load.
+//!    in state by the [`branches`] registry — (a) a write of the same path at or before the load, (b) a
+//!    rundll32/regsvr32 start whose command line names the DLL, (c) an outbound connection by the
+//!    loading process after the load.
 //!    Because matching happens only once everything within the lateness has arrived, the result does
 //!    not depend on input order. State older than the windows is evicted, so memory follows the
 //!    events inside the window, not the input.
@@ -27,11 +28,11 @@
 
 mod alert;
 pub mod baseline;
+pub mod branches;
 mod classify;
 mod config;
 mod correlate;
 pub mod coverage;
-mod fresh_write;
 pub mod lolbin;
 mod netclass;
 pub mod score;
@@ -40,9 +41,10 @@ mod timeline;
 pub mod trigger;
 pub mod tuning;
 
-pub use alert::{
-    Alert, Branch, DnsEvidence, ExecEvidence, NetEvidence, RegistryEvidence, Suppression,
-    TimelineEntry, WriteEvidence, WriteMatch,
+pub use alert::{Alert, Suppression, TimelineEntry};
+pub use branches::{
+    BranchInfo, DnsEvidence, EvidenceSet, ExecEvidence, NetEvidence, RegistryEvidence,
+    WriteEvidence, WriteMatch, BRANCHES,
 };
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::Config;

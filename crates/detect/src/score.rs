@@ -9,16 +9,17 @@
 //! | signer: invalid 20, unsigned 15, expired 10 | 0–20 |
 //! | first corroborating branch | 20 |
 //! | each further branch | 15 |
-//! | outbound connection to a public address | 10 |
-//! | fresh write by a browser, Office, archiver, script host or downloader | 10 |
+//! | (c) outbound connection to a public address (`branches/outbound_network.rs`) | 10 |
+//! | (a) fresh write by a browser, Office, archiver, script host or downloader (`branches/fresh_write.rs`) | 10 |
+//! | (b) only by a command line of rundll32's shape, no name or OriginalFileName (`branches/follow_on_exec.rs`) | −10 |
 //! | loader is a living-off-the-land binary (rundll32, regsvr32, msiexec, …) | 10 |
 //!
 //! Severity: `critical` ≥ 80, `high` ≥ 60, `medium` ≥ 40, else `low`. Signals (uncorroborated
 //! triggers) are always `low`.
 
-use crate::alert::{Alert, WriteMatch};
-use crate::lolbin::{is_lolbin_loader, is_risky_writer, Executor, NameMatch};
-use crate::{DestinationClass, PathClass};
+use crate::alert::Alert;
+use crate::lolbin::is_lolbin_loader;
+use crate::PathClass;
 use dllhound_model::SignatureState;
 use serde::Serialize;
 
@@ -61,45 +62,7 @@ fn class_points(c: PathClass) -> u32 {
     }
 }
 
-fn ago(s: f64) -> String {
-    if s.abs() < 0.0005 {
-        "in the same millisecond as".into()
-    } else if s < 0.0 {
-        format!("{:.3} s before", -s)
-    } else {
-        format!("{s:.3} s after")
-    }
-}
-
 /// Fills `score`, `severity` and `reasons`.
-/// The (a) sentence for the first write, saying how its path met the DLL's.
-fn write_words(w: &crate::WriteEvidence) -> String {
-    let when = ago(w.delta_seconds);
-    let who = &w.process_executable;
-    match w.matched {
-        WriteMatch::Exact => format!("(a) It was freshly written {when} the load by {who}."),
-        WriteMatch::Stream => {
-            let stream = w.path.original().rsplit(':').next().unwrap_or_default();
-            if stream.eq_ignore_ascii_case("Zone.Identifier") {
-                format!(
-                    "(a) Mark-of-the-Web written by {} {when} the load (the DLL's Zone.Identifier stream): it was downloaded, by {who}.",
-                    who.original_file_name().to_lowercase()
-                )
-            } else {
-                format!("(a) Its {stream} stream was written {when} the load by {who}.")
-            }
-        }
-        WriteMatch::Download => format!(
-            "(a) It was downloaded as {} {when} the load by {who} (renamed to the DLL when the download completed).",
-            w.path
-        ),
-        WriteMatch::ShortNameAlias => format!(
-            "(a) It was freshly written {when} the load by {who}, as {} (matched through an 8.3 alias).",
-            w.path
-        ),
-    }
-}
-
 pub fn apply(a: &mut Alert) {
     let mut pts: u32 = if a.signal { 0 } else { 20 };
     let mut reasons = Vec::new();
@@ -136,75 +99,11 @@ pub fn apply(a: &mut Alert) {
     if !a.branches.is_empty() {
         pts += 20 + 15 * (a.branches.len() as u32 - 1);
     }
-    if let Some(w) = a.fresh_write.first() {
-        reasons.push(write_words(w));
-        if a.fresh_write
-            .iter()
-            .any(|w| is_risky_writer(&w.process_executable))
-        {
-            pts += 10;
-            reasons
-                .push("The writer is a browser, Office, archive, script or download tool.".into());
-        }
-    }
-    if let Some(e) = a
-        .follow_on_exec
-        .iter()
-        .find(|e| e.is_loader)
-        .or(a.follow_on_exec.first())
-    {
-        let how = match e.matched {
-            NameMatch::FullPath => "by full path",
-            NameMatch::FileName => "by file name",
-            NameMatch::Stem => "by name without extension",
-            NameMatch::ShortNameAlias => "by full path spelled with 8.3 short names",
-            NameMatch::ComClsid => "as a COM class (-sta {CLSID}) whose InprocServer32 names it",
-        };
-        let who_ran = if e.is_loader {
-            "the loading process itself".to_string()
-        } else {
-            e.process_executable.to_string()
-        };
-        reasons.push(format!(
-            "(b) It was run through {} {how}, {} the load, by {who_ran}: {}",
-            e.process_executable.original_file_name(),
-            ago(e.delta_seconds),
-            e.command_line
-        ));
-        if a.follow_on_exec
-            .iter()
-            .all(|e| e.executor == Executor::CommandLineShape)
-        {
-            // A weaker sign than a rundll32 by name or PE header: the branch is worth less.
-            pts = pts.saturating_sub(10);
-            reasons.push(format!(
-                "{} is not named rundll32 and logged no OriginalFileName, but its command line has rundll32's shape (DLL,Entry): probably a renamed rundll32, a weaker sign.",
-                e.process_executable.original_file_name()
-            ));
-        }
-    }
-    if let Some(n) = a.outbound_network.first() {
-        let port = n
-            .destination_port
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
-        reasons.push(format!(
-            "(c) The loading process connected out to {}{port} ({}) {} the load.",
-            n.destination_ip,
-            n.destination_class.as_str(),
-            ago(n.delta_seconds)
-        ));
-        if a.outbound_network
-            .iter()
-            .any(|n| n.destination_class == DestinationClass::Public)
-        {
-            pts += 10;
-        }
-        if !a.dns.is_empty() {
-            let names: Vec<&str> = a.dns.iter().map(|d| &*d.query).take(5).collect();
-            reasons.push(format!("It looked up {}.", names.join(", ")));
-        }
-    }
+    // Each branch's own points and sentences (crate::branches).
+    let mut own = crate::branches::Points::default();
+    a.evidence.score(a, &mut own);
+    let mut pts = i64::from(pts) + own.points;
+    reasons.extend(own.reasons);
     if is_lolbin_loader(&a.executable) {
         pts += 10;
         reasons.push(format!(
@@ -218,9 +117,12 @@ pub fn apply(a: &mut Alert) {
         ));
     }
     if a.signal {
-        reasons.push("No corroborating write, rundll32/regsvr32 run or outbound connection was seen: a signal, not an alert.".into());
+        reasons.push(format!(
+            "No corroborating {} was seen: a signal, not an alert.",
+            crate::branches::nouns()
+        ));
     }
-    a.score = pts.min(100) as u8;
+    a.score = pts.clamp(0, 100) as u8;
     a.severity = if a.signal {
         Severity::Low
     } else {

@@ -4,7 +4,7 @@
 //! trigger when every field it gives holds; the first matching entry (default tuning first, then
 //! the user's allowlist, in file order) is reported as the one that suppressed it.
 
-use crate::alert::WriteEvidence;
+use crate::branches::WriteEvidence;
 use chrono::NaiveDate;
 use dllhound_model::{ImageLoad, SignatureState, WinPath};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use dllhound_detect::{Branch, Config, Correlator};
+use dllhound_detect::{Config, Correlator};
 use dllhound_model::Event;
 
 const DLL: &str = r"C:\Users\bob\AppData\Local\Temp\evil.dll";
@@ -22,8 +22,8 @@ fn fresh_write_before_the_load_corroborates() {
         write("h", -30.0, 1, Q, r"C:\w.exe", DLL),
         load("h", 0.0, 2, P, LOADER, DLL, "false"),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
-    assert!((a[0].fresh_write[0].delta_seconds + 30.0).abs() < 1e-9);
+    assert_eq!(branches(&a), vec![vec!["fresh_write"]]);
+    assert!((a[0].evidence.fresh_write[0].delta_seconds + 30.0).abs() < 1e-9);
 }
 
 #[test]
@@ -32,7 +32,7 @@ fn write_in_the_same_millisecond_counts() {
         load("h", 0.0, 2, P, LOADER, DLL, "false"),
         write("h", 0.0, 1, P, LOADER, DLL),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
+    assert_eq!(branches(&a), vec![vec!["fresh_write"]]);
 }
 
 #[test]
@@ -96,8 +96,8 @@ fn rundll32_naming_the_dll_corroborates_even_if_logged_after_the_load() {
             cmd,
         ),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FollowOnExec]]);
-    assert!(a[0].follow_on_exec[0].is_loader);
+    assert_eq!(branches(&a), vec![vec!["follow_on_exec"]]);
+    assert!(a[0].evidence.follow_on_exec[0].is_loader);
 }
 
 #[test]
@@ -115,8 +115,8 @@ fn renamed_regsvr32_by_bare_file_name_corroborates() {
             "x.exe /s evil.dll",
         ),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FollowOnExec]]);
-    assert!(!a[0].follow_on_exec[0].is_loader);
+    assert_eq!(branches(&a), vec![vec!["follow_on_exec"]]);
+    assert!(!a[0].evidence.follow_on_exec[0].is_loader);
 }
 
 #[test]
@@ -163,7 +163,7 @@ fn outbound_connection_by_the_loader_after_the_load_corroborates() {
         load("h", 0.0, 1, P, LOADER, DLL, "false"),
         net("h", 56.0, 2, P, "204.79.197.200", true),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::OutboundNetwork]]);
+    assert_eq!(branches(&a), vec![vec!["outbound_network"]]);
 }
 
 #[test]
@@ -194,7 +194,7 @@ fn duplicate_loads_make_one_alert_with_a_stable_id() {
     let a = run(events());
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].load_count, 3);
-    assert_eq!(a[0].fresh_write.len(), 1);
+    assert_eq!(a[0].evidence.fresh_write.len(), 1);
     assert_eq!(run(events())[0].id, a[0].id);
 }
 

@@ -567,15 +567,15 @@ fn every_format_gives_the_same_three_alerts() {
     assert_eq!(bad, 0);
     assert_eq!(reference.len(), 3, "{reference:#?}");
     assert!(
-        reference[0].contains(r"C:\ProgramData\Vendor\version.dll [FreshWrite]"),
+        reference[0].contains(r#"C:\ProgramData\Vendor\version.dll ["fresh_write"]"#),
         "{reference:#?}"
     );
     assert!(
-        reference[1].contains(r"upd.dll [FollowOnExec]"),
+        reference[1].contains(r#"upd.dll ["follow_on_exec"]"#),
         "{reference:#?}"
     );
     assert!(
-        reference[2].contains(r"c2.dll [OutboundNetwork]"),
+        reference[2].contains(r#"c2.dll ["outbound_network"]"#),
         "{reference:#?}"
     );
     for (format, files) in &all[1..] {

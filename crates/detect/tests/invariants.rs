@@ -57,9 +57,9 @@ fn findings(out: &ScanOutput) -> Vec<String> {
             a.branches,
             a.severity.as_str(),
             a.score,
-            a.fresh_write.len(),
-            a.follow_on_exec.len(),
-            a.outbound_network.len(),
+            a.evidence.fresh_write.len(),
+            a.evidence.follow_on_exec.len(),
+            a.evidence.outbound_network.len(),
         )
     };
     out.outcome.alerts.iter().map(f).collect()

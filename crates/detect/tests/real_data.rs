@@ -175,9 +175,7 @@ fn every_should_fire_recording_alerts_on_its_dll_with_its_branches() {
             .collect();
         let hit = out.outcome.alerts.iter().any(|a| {
             a.dll.original().eq_ignore_ascii_case(&row["dll_path"])
-                && want
-                    .iter()
-                    .all(|w| a.branches.iter().any(|b| b.as_str() == *w))
+                && want.iter().all(|w| a.branches.contains(w))
         });
         if !hit {
             let got: Vec<String> = out

@@ -11,7 +11,7 @@
 //! abbreviate the folder, a command line naming the DLL under another folder, and the expected
 //! writer (which the entry rightly suppresses).
 
-use dllhound_detect::{Alert, Branch, Config, Correlator, WriteMatch};
+use dllhound_detect::{Alert, Config, Correlator, WriteMatch};
 use dllhound_ingest::{read_input, Input, ReadOptions};
 use dllhound_model::{Event, EventKind, ProcessKey, Signature, WinPath};
 
@@ -73,7 +73,7 @@ fn key(p: &str) -> String {
 }
 
 /// The alerts on `dll` (by match key) that carry `branch`.
-fn with_branch<'a>(alerts: &'a [Alert], dll: &str, branch: Branch) -> Vec<&'a Alert> {
+fn with_branch<'a>(alerts: &'a [Alert], dll: &str, branch: &str) -> Vec<&'a Alert> {
     alerts
         .iter()
         .filter(|a| a.dll.match_key() == key(dll) && a.branches.contains(&branch))
@@ -176,9 +176,10 @@ fn a_short_name_on_either_side_keeps_the_fresh_write() {
         // The write logged through the short name, the load through the long one.
         let ev = rewrite_writes(&c.events, &c.dll, &|w| w.target = WinPath::new(&short));
         let alerts = run(ev);
-        let hit = with_branch(&alerts, &c.dll, Branch::FreshWrite);
+        let hit = with_branch(&alerts, &c.dll, "fresh_write");
         if !hit.iter().any(|a| {
-            a.fresh_write
+            a.evidence
+                .fresh_write
                 .iter()
                 .any(|w| w.matched == WriteMatch::ShortNameAlias)
         }) {
@@ -198,13 +199,13 @@ fn a_short_name_on_either_side_keeps_the_fresh_write() {
                 e
             })
             .collect();
-        if with_branch(&run(ev), &short, Branch::FreshWrite).is_empty() {
+        if with_branch(&run(ev), &short, "fresh_write").is_empty() {
             failures.push(format!("{}: load as {short}: no fresh write", c.file));
         }
         // Near miss: a short name that cannot stand for the folder.
         let wrong = with_short_folder(&c.dll, &|_, _| "ZQXJWV~1".into()).unwrap_or_default();
         let ev = rewrite_writes(&c.events, &c.dll, &|w| w.target = WinPath::new(&wrong));
-        if !with_branch(&run(ev), &c.dll, Branch::FreshWrite).is_empty() {
+        if !with_branch(&run(ev), &c.dll, "fresh_write").is_empty() {
             failures.push(format!("{}: write as {wrong} still corroborates", c.file));
         }
     }
@@ -240,10 +241,10 @@ fn a_browser_download_corroborates_through_its_stream_or_crdownload() {
                 w.image = WinPath::new(chrome);
             });
             let alerts = run(ev);
-            let hit = with_branch(&alerts, &c.dll, Branch::FreshWrite);
+            let hit = with_branch(&alerts, &c.dll, "fresh_write");
             let ok = hit
                 .iter()
-                .any(|a| a.fresh_write.iter().all(|w| w.matched == want));
+                .any(|a| a.evidence.fresh_write.iter().all(|w| w.matched == want));
             if !ok {
                 failures.push(format!("{}: write of {target}: no {want:?} write", c.file));
             }
@@ -260,7 +261,7 @@ fn a_browser_download_corroborates_through_its_stream_or_crdownload() {
         // Near miss: a backup copy is another file.
         let bak = format!("{}.bak", c.dll);
         let ev = rewrite_writes(&c.events, &c.dll, &|w| w.target = WinPath::new(&bak));
-        if !with_branch(&run(ev), &c.dll, Branch::FreshWrite).is_empty() {
+        if !with_branch(&run(ev), &c.dll, "fresh_write").is_empty() {
             failures.push(format!("{}: a write of {bak} still corroborates", c.file));
         }
     }
@@ -309,7 +310,7 @@ fn rundll32_command_lines_spelled_with_trailing_dots_and_inner_quotes_still_name
             .join("\\");
         let spelled =
             rewrite(&|_| format!(r"C:\Windows\System32\rundll32.exe {quoted}{name}.,Run"));
-        if with_branch(&run(spelled), &c.dll, Branch::FollowOnExec).is_empty() {
+        if with_branch(&run(spelled), &c.dll, "follow_on_exec").is_empty() {
             failures.push(format!(
                 "{}: {quoted}{name}.,Run does not name the DLL",
                 c.file
@@ -320,8 +321,7 @@ fn rundll32_command_lines_spelled_with_trailing_dots_and_inner_quotes_still_name
             format!(r"C:\Windows\System32\rundll32.exe C:\Windows\System32\{name},Run"),
             format!(r"C:\Windows\System32\rundll32.exe {folder}{name}.bak,Run"),
         ] {
-            if !with_branch(&run(rewrite(&|_| cl.clone())), &c.dll, Branch::FollowOnExec).is_empty()
-            {
+            if !with_branch(&run(rewrite(&|_| cl.clone())), &c.dll, "follow_on_exec").is_empty() {
                 failures.push(format!("{}: {cl} corroborates (b)", c.file));
             }
         }
@@ -373,7 +373,7 @@ fn a_broad_tuning_entry_cannot_be_borrowed_by_an_unexpected_writer() {
                 w.process = ProcessKey::from_parts(Some(WORD_GUID), None, None);
             });
             let alerts = run(ev.clone());
-            let hit = with_branch(&alerts, &moved, Branch::FreshWrite);
+            let hit = with_branch(&alerts, &moved, "fresh_write");
             if !hit
                 .iter()
                 .any(|a| a.tuning_not_applied.iter().any(|s| s.id == entry))
@@ -407,10 +407,10 @@ fn a_broad_tuning_entry_cannot_be_borrowed_by_an_unexpected_writer() {
 #[test]
 #[ignore = "needs DLLHOUND_REAL_DATA (the shared recordings; .ci/run sets it)"]
 fn the_unmodified_chains_alert_as_labelled() {
-    let names: HashMap<&str, Branch> = [
-        ("a", Branch::FreshWrite),
-        ("b", Branch::FollowOnExec),
-        ("c", Branch::OutboundNetwork),
+    let names: HashMap<&str, &str> = [
+        ("a", "fresh_write"),
+        ("b", "follow_on_exec"),
+        ("c", "outbound_network"),
     ]
     .into_iter()
     .collect();

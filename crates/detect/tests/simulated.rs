@@ -47,7 +47,7 @@ fn scan_finds_every_planted_chain_and_nothing_else() {
             (
                 a.host.to_string(),
                 a.dll.original().to_string(),
-                a.branches.iter().map(|b| b.as_str()).collect(),
+                a.branches.clone(),
             )
         })
         .collect();

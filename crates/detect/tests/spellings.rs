@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use dllhound_detect::lolbin::{Executor, NameMatch};
-use dllhound_detect::{Branch, WriteMatch};
+use dllhound_detect::WriteMatch;
 use dllhound_model::{Event, FileWriteKind};
 
 const LOADER: &str = r"C:\Program Files\App\app.exe";
@@ -26,15 +26,18 @@ fn a_write_through_the_long_profile_name_meets_a_load_through_the_short_one() {
             write("h", -2.0, 1, Q, r"C:\w.exe", w),
             load("h", 0.0, 2, P, LOADER, l, "false"),
         ]);
-        assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]], "{w} → {l}");
-        assert_eq!(a[0].fresh_write[0].matched, WriteMatch::ShortNameAlias);
+        assert_eq!(branches(&a), vec![vec!["fresh_write"]], "{w} → {l}");
+        assert_eq!(
+            a[0].evidence.fresh_write[0].matched,
+            WriteMatch::ShortNameAlias
+        );
         assert!(a[0].reasons.iter().any(|r| r.contains("8.3 alias")));
     }
     let a = run(vec![
         write("h", -2.0, 1, Q, r"C:\w.exe", r"C:\ProgramData\x.dll"),
         load("h", 0.0, 2, P, LOADER, r"C:\PROGRA~3\x.dll", "false"),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
+    assert_eq!(branches(&a), vec![vec!["fresh_write"]]);
 }
 
 #[test]
@@ -76,8 +79,8 @@ fn the_mark_of_the_web_stream_is_a_write_of_the_dll() {
         ),
         load("h", 0.0, 2, P, LOADER, dll, "false"),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
-    assert_eq!(a[0].fresh_write[0].matched, WriteMatch::Stream);
+    assert_eq!(branches(&a), vec![vec!["fresh_write"]]);
+    assert_eq!(a[0].evidence.fresh_write[0].matched, WriteMatch::Stream);
     assert!(
         a[0].reasons
             .iter()
@@ -107,8 +110,8 @@ fn a_dll_hosted_in_a_stream_still_meets_its_own_write_and_not_its_host_file() {
         ),
         load("h", 0.0, 2, P, LOADER, &in_stream, "false"),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
-    assert_eq!(a[0].fresh_write[0].matched, WriteMatch::Exact);
+    assert_eq!(branches(&a), vec![vec!["fresh_write"]]);
+    assert_eq!(a[0].evidence.fresh_write[0].matched, WriteMatch::Exact);
     assert!(run(vec![
         write("h", -3.0, 1, Q, r"C:\w.exe", host_file),
         load("h", 0.0, 2, P, LOADER, &in_stream, "false"),
@@ -130,7 +133,7 @@ fn a_browser_download_in_progress_file_is_a_write_of_the_dll() {
         ),
         load("h", 0.0, 2, P, LOADER, dll, "false"),
     ]);
-    assert_eq!(a[0].fresh_write[0].matched, WriteMatch::Download);
+    assert_eq!(a[0].evidence.fresh_write[0].matched, WriteMatch::Download);
     // Near miss: another extension is another file.
     assert!(run(vec![
         write("h", -9.0, 1, Q, r"C:\w.exe", &format!("{dll}.bak")),
@@ -151,7 +154,7 @@ fn rundll32_with_a_trailing_dot_or_inner_quotes_names_the_dll() {
             start("h", -1.0, 1, R, Q, RUNDLL, Some("RUNDLL32.EXE"), cl),
             load("h", 0.0, 2, R, RUNDLL, dll, "false"),
         ]);
-        assert_eq!(branches(&a), vec![vec![Branch::FollowOnExec]], "{cl}");
+        assert_eq!(branches(&a), vec![vec!["follow_on_exec"]], "{cl}");
     }
     for cl in [
         r"rundll32.exe C:\Users\bob\AppData\Local\Temp\x.dll.bak,Run",
@@ -174,8 +177,8 @@ fn rundll32_sta_runs_the_dll_its_class_id_names_in_the_registry() {
         start("h", -1.0, 2, R, Q, RUNDLL, Some("RUNDLL32.EXE"), &cl),
         load("h", 0.0, 3, R, RUNDLL, dll, "false"),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FollowOnExec]]);
-    let e = &a[0].follow_on_exec[0];
+    assert_eq!(branches(&a), vec![vec!["follow_on_exec"]]);
+    let e = &a[0].evidence.follow_on_exec[0];
     assert_eq!(e.matched, NameMatch::ComClsid);
     let reg = e
         .registry
@@ -207,9 +210,9 @@ fn a_renamed_rundll32_without_original_file_name_counts_by_its_command_line_shap
         start("h", -1.0, 1, R, Q, renamed, None, cl),
         load("h", 0.0, 2, P, LOADER, dll, "false"),
     ]);
-    assert_eq!(branches(&by_shape), vec![vec![Branch::FollowOnExec]]);
+    assert_eq!(branches(&by_shape), vec![vec!["follow_on_exec"]]);
     assert_eq!(
-        by_shape[0].follow_on_exec[0].executor,
+        by_shape[0].evidence.follow_on_exec[0].executor,
         Executor::CommandLineShape
     );
     let by_name = run(vec![
@@ -261,7 +264,7 @@ fn the_ngen_entry_does_not_cover_a_native_image_written_by_something_else() {
         ),
         load("h", 0.0, 2, P, LOADER, ni, "false"),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
+    assert_eq!(branches(&a), vec![vec!["fresh_write"]]);
     assert_eq!(a[0].tuning_not_applied[0].id, "dotnet-ngen-native-images");
     assert!(a[0].reasons.iter().any(|r| r.contains("not applied")));
     // Written by the NGEN worker: the entry applies.
@@ -334,7 +337,7 @@ fn a_temp_installer_folder_does_not_hide_a_dll_signed_by_anyone() {
         write("h", -5.0, 1, P, dropper, dll),
         signed_by("Unrelated Co")(load("h", 0.0, 2, P, dropper, dll, "true")),
     ]);
-    assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]]);
+    assert_eq!(branches(&a), vec![vec!["fresh_write"]]);
     assert!(run(vec![
         write("h", -5.0, 1, P, dropper, dll),
         signed_by("Microsoft Corporation")(load("h", 0.0, 2, P, dropper, dll, "true")),
@@ -353,7 +356,7 @@ fn one_host_under_its_fqdn_and_its_short_name_is_one_host() {
             write(w, -2.0, 1, Q, r"C:\w.exe", dll),
             load(l, 0.0, 2, P, LOADER, dll, "false"),
         ]);
-        assert_eq!(branches(&a), vec![vec![Branch::FreshWrite]], "{w} / {l}");
+        assert_eq!(branches(&a), vec![vec!["fresh_write"]], "{w} / {l}");
         assert_eq!(
             &*a[0].host, "workstation5.theshire.local",
             "the fullest spelling is shown"

@@ -5,8 +5,11 @@
   var D = JSON.parse(document.getElementById('dllhound-data').textContent);
   var ALERTS = D.alerts || [];
   var SEVERITIES = ['critical', 'high', 'medium', 'low'];
-  var BRANCHES = ['fresh_write', 'follow_on_exec', 'outbound_network'];
-  var BRANCH_LABEL = { fresh_write: '(a) fresh write', follow_on_exec: '(b) rundll32/regsvr32', outbound_network: '(c) outbound network' };
+  // The branch registry (dllhound_detect::BRANCHES): corroborators have a letter, context does not.
+  var REGISTRY = D.branches || [];
+  var BRANCHES = REGISTRY.filter(function (b) { return b.letter; }).map(function (b) { return b.name; });
+  var BRANCH_LABEL = {};
+  REGISTRY.forEach(function (b) { BRANCH_LABEL[b.name] = b.label; });
   var SVGNS = 'http://www.w3.org/2000/svg';
   var PAGE = 200;
 
@@ -270,15 +273,16 @@
     var nodes = [];
     var W = 980, LEFT = 110, RIGHT = 30, NW = 190, NH = 40;
     var deltas = [0];
-    (ev.fresh_write || []).forEach(function (w) { deltas.push(w.delta_seconds); });
-    (ev.follow_on_exec || []).forEach(function (x) { deltas.push(x.delta_seconds); });
-    (ev.outbound_network || []).forEach(function (n) { deltas.push(n.delta_seconds); });
-    (ev.dns || []).forEach(function (d) { deltas.push(d.delta_seconds); });
+    REGISTRY.forEach(function (b) { (ev[b.name] || []).forEach(function (x) { deltas.push(x.delta_seconds); }); });
     function f(d) { return (d < 0 ? -1 : 1) * Math.log10(1 + Math.abs(d) / 0.01); }
     var lo = Math.min.apply(null, deltas.map(f).concat([-1])), hi = Math.max.apply(null, deltas.map(f).concat([1]));
     var span = W - LEFT - RIGHT - NW;
     function x(d) { return LEFT + (f(d) - lo) / (hi - lo) * span; }
-    var lanes = ['written by', 'DLL file', 'loaded by', 'run by', 'network'];
+    // Lanes: the writer's before the DLL, then the loader, then every other branch's lane.
+    var lanes = [];
+    REGISTRY.forEach(function (b) { if (b.name === 'fresh_write' && lanes.indexOf(b.lane) < 0) lanes.push(b.lane); });
+    lanes.push('DLL file', 'loaded by');
+    REGISTRY.forEach(function (b) { if (lanes.indexOf(b.lane) < 0) lanes.push(b.lane); });
     var laneY = {};
     var svg = sv('svg', { class: 'chain', width: W, role: 'img' });
     var defs = sv('defs', {});
@@ -289,10 +293,8 @@
     svg.appendChild(sv('title', {}, 'AN0052 chain for ' + (get(a, 'dll.path') || '')));
     var y = 14;
     var parent = get(a, 'process.parent.executable');
-    var laneCount = {
-      'written by': (ev.fresh_write || []).length, 'DLL file': 1, 'loaded by': 1,
-      'run by': (ev.follow_on_exec || []).length, 'network': (ev.outbound_network || []).length + (ev.dns || []).length
-    };
+    var laneCount = { 'DLL file': 1, 'loaded by': 1 };
+    REGISTRY.forEach(function (b) { laneCount[b.lane] = (laneCount[b.lane] || 0) + (ev[b.name] || []).length; });
     // Each lane is as tall as the nodes it may have to stack.
     lanes.forEach(function (l) {
       if (!laneCount[l]) return;
@@ -331,22 +333,22 @@
       var pn = node('loaded by', 0, 'parent', base(parent), 'parent: started the loader', 'parent', px);
       svg.insertBefore(sv('path', { class: 'edge', d: 'M' + (px < loader.x ? px + NW : px) + ' ' + (pn.y + NH / 2) + ' L ' + (px < loader.x ? loader.x : loader.x + NW) + ' ' + (loader.y + NH / 2) }), svg.firstChild.nextSibling);
     }
-    (ev.fresh_write || []).forEach(function (w) {
-      var n = node('written by', w.delta_seconds, 'writer', base(w.process_executable), 'wrote it ' + delta(w.delta_seconds), 'writer');
-      edge(n, dll);
-    });
-    (ev.follow_on_exec || []).forEach(function (r) {
-      var n = node('run by', r.delta_seconds, 'exec', base(r.process_executable) + (r.is_loader ? ' (the loader)' : ''), 'ran it ' + delta(r.delta_seconds), 'exec');
-      edge(loader, n);
-    });
-    (ev.outbound_network || []).forEach(function (c) {
-      var dest = (c.destination_domain ? c.destination_domain + ' ' : '') + (c.destination_ip || '') + (c.destination_port !== undefined ? ':' + c.destination_port : '');
-      var n = node('network', c.delta_seconds, 'net', dest, (c.destination_class || '') + ' · ' + delta(c.delta_seconds), 'net');
-      edge(loader, n);
-    });
-    (ev.dns || []).forEach(function (d) {
-      var n = node('network', d.delta_seconds, 'net', 'DNS ' + d.query, 'looked up ' + delta(d.delta_seconds), 'dns');
-      edge(loader, n);
+    // How a branch's item is drawn; a branch without an entry here gets a generic node.
+    var DRAW = {
+      fresh_write: function (w) { return ['writer', base(w.process_executable), 'wrote it ' + delta(w.delta_seconds), 'writer', true]; },
+      follow_on_exec: function (r) { return ['exec', base(r.process_executable) + (r.is_loader ? ' (the loader)' : ''), 'ran it ' + delta(r.delta_seconds), 'exec']; },
+      outbound_network: function (c) {
+        var dest = (c.destination_domain ? c.destination_domain + ' ' : '') + (c.destination_ip || '') + (c.destination_port !== undefined ? ':' + c.destination_port : '');
+        return ['net', dest, (c.destination_class || '') + ' · ' + delta(c.delta_seconds), 'net'];
+      },
+      dns: function (d) { return ['net', 'DNS ' + d.query, 'looked up ' + delta(d.delta_seconds), 'dns']; }
+    };
+    REGISTRY.forEach(function (b) {
+      (ev[b.name] || []).forEach(function (item) {
+        var d = DRAW[b.name] ? DRAW[b.name](item) : ['exec', base(item.process_executable) || b.label, b.label + ' ' + delta(item.delta_seconds), b.name];
+        var n = node(b.lane, item.delta_seconds, d[0], d[1], d[2], d[3]);
+        if (d[4]) edge(n, dll); else edge(loader, n);
+      });
     });
     // The axis.
     var ay = y + 6;

@@ -59,11 +59,7 @@ fn row(a: &Alert) -> [String; 14] {
             .collect::<Vec<_>>()
             .join("|"),
         a.signature.state.as_str().into(),
-        a.branches
-            .iter()
-            .map(|b| b.as_str())
-            .collect::<Vec<_>>()
-            .join("|"),
+        a.branches.join("|"),
         a.reasons.join(" "),
     ]
 }

@@ -66,6 +66,8 @@ pub fn write_html(out: &mut dyn Write, alerts: &[Value], ctx: &ReportContext) ->
         "run": ctx.run,
         "coverage": ctx.coverage,
         "generated": ctx.generated,
+        // The branch registry: the legend, filters and chain lanes come from it.
+        "branches": dllhound_detect::BRANCHES,
         "version": env!("CARGO_PKG_VERSION"),
     });
     let title = escape_html(&ctx.title);

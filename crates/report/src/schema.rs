@@ -22,8 +22,11 @@
 //! dll.signature.subject
 //! dll.hash.sha256
 //! dll.load_count            load records seen for this (process, DLL), duplicates included
-//! an0052.branches           subset of ["fresh_write","follow_on_exec","outbound_network"]
+//! an0052.branches           the corroborating branches with evidence: names from dllhound_detect::BRANCHES
+//!                           ("fresh_write","follow_on_exec","outbound_network")
 //! reasons                   sentences a person can read
+//! evidence.<branch>[]       one list per entry of dllhound_detect::BRANCHES (context entries such as dns
+//!                           included), each item's fields documented in its crates/detect/src/branches/ file:
 //! evidence.fresh_write[]    @timestamp, delta_seconds, how, path, process_executable, process_entity_id, sha256,
 //!                           matched (exact|stream|download|short_name_alias: how the written path met the DLL's), provenance
 //! evidence.follow_on_exec[] @timestamp, delta_seconds, process_executable, process_entity_id, original_file_name,
@@ -36,7 +39,7 @@
 //! timeline[]                @timestamp, role, summary, provenance {file, record, line, event_code}
 //! ```
 
-use dllhound_detect::{Alert, Branch, ExecEvidence, NetEvidence, TimelineEntry, WriteEvidence};
+use dllhound_detect::{Alert, EvidenceSet, TimelineEntry};
 use serde::Serialize;
 
 /// One alert as written to NDJSON. Borrowing: build it with [`AlertRecord::from`] and serialise.
@@ -59,7 +62,7 @@ pub struct AlertRecord<'a> {
     pub suppressed_by: Option<&'a dllhound_detect::Suppression>,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub tuning_not_applied: &'a [dllhound_detect::Suppression],
-    pub evidence: EvidenceField<'a>,
+    pub evidence: &'a EvidenceSet,
     pub timeline: &'a [TimelineEntry],
 }
 
@@ -129,14 +132,6 @@ pub struct An0052Field {
     pub branches: Vec<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct EvidenceField<'a> {
-    pub fresh_write: &'a [WriteEvidence],
-    pub follow_on_exec: &'a [ExecEvidence],
-    pub outbound_network: &'a [NetEvidence],
-    pub dns: &'a [dllhound_detect::DnsEvidence],
-}
-
 /// The rule id alerts carry.
 pub const RULE_ID: &str = "AN0052";
 const RULE_NAME: &str = "DLL load from a suspicious path or unsigned, corroborated by write, rundll32/regsvr32 or network";
@@ -191,17 +186,12 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
                 load_count: a.load_count,
             },
             an0052: An0052Field {
-                branches: a.branches.iter().map(|b: &Branch| b.as_str()).collect(),
+                branches: a.branches.clone(),
             },
             reasons: &a.reasons,
             suppressed_by: a.suppressed_by.as_ref(),
             tuning_not_applied: &a.tuning_not_applied,
-            evidence: EvidenceField {
-                fresh_write: &a.fresh_write,
-                follow_on_exec: &a.follow_on_exec,
-                outbound_network: &a.outbound_network,
-                dns: &a.dns,
-            },
+            evidence: &a.evidence,
             timeline: &a.timeline,
         }
     }

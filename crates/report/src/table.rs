@@ -11,7 +11,7 @@ pub fn write_table<'a>(
 ) -> io::Result<()> {
     for a in alerts {
         let kind = crate::schema::kind(a).to_uppercase();
-        let branches: Vec<&str> = a.branches.iter().map(|b| b.as_str()).collect();
+        let branches = &a.branches;
         writeln!(
             out,
             "{kind} {sev:<8} {score:>3}  {time}  {host}  {id}",

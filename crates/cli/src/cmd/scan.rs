@@ -93,14 +93,8 @@ pub fn engine_budget(cap: Option<u64>) -> usize {
 pub fn config(a: &DetectArgs) -> Result<Config> {
     let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     let mut cfg = Config::default().with_window(ms(a.window));
-    if let Some(d) = a.window_fresh_write {
-        cfg.window_fresh_write_ms = ms(d);
-    }
-    if let Some(d) = a.window_follow_on {
-        cfg.window_follow_on_ms = ms(d);
-    }
-    if let Some(d) = a.window_network {
-        cfg.window_network_ms = ms(d);
+    for (flag, d) in &a.branch_windows.0 {
+        cfg.set_window(flag, ms(*d));
     }
     cfg.lateness_ms = ms(a.lateness);
     cfg.memory_cap = engine_budget(a.max_memory.0);

@@ -14,7 +14,7 @@ pub fn run(events: Vec<Event>) -> Vec<dllhound_detect::Alert> {
 }
 
 /// The branches of each alert.
-pub fn branches(alerts: &[dllhound_detect::Alert]) -> Vec<Vec<dllhound_detect::Branch>> {
+pub fn branches(alerts: &[dllhound_detect::Alert]) -> Vec<Vec<&'static str>> {
     alerts.iter().map(|a| a.branches.clone()).collect()
 }
 
