@@ -89,7 +89,8 @@ pub struct HostState {
     pub spawned: Store<ProcessKey, Box<str>>,
     /// COM in-process server registrations by class id (kept as long as process starts).
     pub coms: Store<Box<str>, ComServer>,
-    /// Signer facts by SHA-1 (MDE certificate rows), kept for the run unless memory runs short.
+    /// Signer facts by SHA-1 (MDE certificate rows), kept for the reach they sign loads in
+    /// (`correlate/signer.rs`).
     pub certs: HashMap<Box<str>, CertFact>,
 }
 
@@ -177,8 +178,7 @@ impl HostState {
         gone.0
     }
 
-    /// Drops signer facts last seen before `keep_from` (only under memory pressure: they are
-    /// otherwise kept for the run). Returns how many went.
+    /// Drops signer facts last seen before `keep_from`. Returns how many went.
     pub fn sweep_certs(&mut self, keep_from: i64) -> u64 {
         let (mut records, mut bytes) = (0, 0);
         self.certs.retain(|k, f| {

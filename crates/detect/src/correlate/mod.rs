@@ -424,6 +424,13 @@ impl Correlator {
             let keep_from = watermark.saturating_sub(2 * w + 1);
             let procs_from = watermark.saturating_sub(self.cfg.process_retention_ms);
             st.sweep(keep_from, procs_from);
+            // Certificate rows sign loads for one reach after they were seen (signer.rs); the
+            // oldest load still undecided is at most lateness + window behind the clock.
+            st.sweep_certs(
+                watermark
+                    .saturating_sub(w)
+                    .saturating_sub(signer::reach_ms(&self.cfg)),
+            );
             self.stats.forced_evictions += st.enforce_cap(self.cfg.max_records_per_host);
             self.held = self.held.saturating_sub(before - st.bytes);
             if let Some(r) = self.released.get_mut(host) {

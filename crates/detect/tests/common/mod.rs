@@ -174,3 +174,35 @@ pub fn write_as(
     }
     e
 }
+
+/// An MDE-style load: no signer on the row, SHA-1 for the certificate join.
+pub fn mde_load(host: &str, secs: f64, rec: u64, proc_: &str, dll: &str, sha1: &str) -> Event {
+    let mut e = load(host, secs, rec, proc_, r"C:\Apps\tool.exe", dll, "");
+    if let EventKind::ImageLoad(l) = &mut e.kind {
+        l.signature = Signature {
+            state: SignatureState::Unknown,
+            subject: None,
+        };
+        l.sha1 = Some(sha1.into());
+        l.signer_by_sha1 = true;
+    }
+    e.provenance.event_code = "mde:DeviceImageLoadEvents".into();
+    e
+}
+
+/// An MDE `DeviceFileCertificateInfo` row saying the file with `sha1` is unsigned.
+pub fn unsigned_cert(host: &str, secs: f64, rec: u64, sha1: &str) -> Event {
+    ev(
+        host,
+        secs,
+        rec,
+        "mde:DeviceFileCertificateInfo",
+        EventKind::Certificate(CertificateInfo {
+            sha1: sha1.into(),
+            signature: Signature {
+                state: SignatureState::Unsigned,
+                subject: None,
+            },
+        }),
+    )
+}
