@@ -3,7 +3,7 @@
 //! Every record held is counted in [`HostState::bytes`] (an estimate from
 //! [`dllhound_model::Footprint`]), so the correlator can keep the sum over its hosts under a budget.
 
-use crate::branches::{BranchStores, Store};
+use crate::branches::{add_gone, BranchStores, Store};
 use crate::trigger::Trigger;
 use dllhound_model::{
     ComServer, Footprint, ImageLoad, ProcessKey, ProcessStart, Provenance, Signature,
@@ -171,8 +171,7 @@ impl HostState {
             self.coms.sweep(procs_from),
             self.spawned.sweep(keep_from),
         ] {
-            gone.0 += g.0;
-            gone.1 += g.1;
+            add_gone(&mut gone, g);
         }
         self.bytes = self.bytes.saturating_sub(gone.1);
         gone.0
@@ -240,8 +239,7 @@ impl HostState {
             self.coms.cap(cap),
             self.spawned.cap(cap),
         ] {
-            gone.0 += g.0;
-            gone.1 += g.1;
+            add_gone(&mut gone, g);
         }
         self.bytes = self.bytes.saturating_sub(gone.1);
         gone.0

@@ -26,6 +26,7 @@ pub use dns::DnsEvidence;
 pub use follow_on_exec::{ExecEvidence, RegistryEvidence};
 pub use fresh_write::{index_key, WriteEvidence, WriteMatch};
 pub use outbound_network::NetEvidence;
+pub(crate) use store::add as add_gone;
 pub use store::Store;
 
 use crate::alert::{Alert, TimelineEntry};

@@ -24,7 +24,7 @@ impl<K, T> Default for Store<K, T> {
 }
 
 /// Adds a (records, bytes) count to another.
-pub(super) fn add(sum: &mut (u64, usize), x: (u64, usize)) {
+pub(crate) fn add(sum: &mut (u64, usize), x: (u64, usize)) {
     sum.0 += x.0;
     sum.1 += x.1;
 }
