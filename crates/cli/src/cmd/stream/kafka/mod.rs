@@ -15,219 +15,39 @@
 //!   partition-EOF event (from the fetch responses), its lag comes from librdkafka's statistics.
 //!   Watermark queries (ListOffsets) cost a round trip per partition per tick, and against tansu
 //!   they timed out while fetches were in flight, stalling the loop.
+//!
+//! Split by job: [`context`] (librdkafka callbacks), [`produce`] (alerts out), [`seen`] (the
+//! seen-set read at start), [`commit`] (partition state, low-water marks, commits, gauges); the
+//! offset arithmetic itself is `dllhound_engine::OffsetTracker`, tested without a broker.
 
-use super::metrics::{Metrics, PartitionGauges};
-use super::sink::{AlertOut, AlertSink};
+mod commit;
+mod context;
+mod produce;
+mod seen;
+
+use super::metrics::Metrics;
+use super::sink::AlertSink;
 use super::{publish, Ended};
 use crate::args::StreamArgs;
-use anyhow::{anyhow, Context, Result};
-use dllhound_detect::{Config, Correlator, Stats};
-use dllhound_engine::OffsetTracker;
+use anyhow::{Context, Result};
+use commit::{commit, gauges, Partition};
+use context::Ctx;
+use dllhound_detect::{Config, Stats};
 use dllhound_ingest::{At, RecordDecoder};
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use produce::{client_config, send, KafkaOut};
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::statistics::Statistics;
-use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
-use std::collections::{BTreeMap, HashMap};
+use rdkafka::producer::{BaseProducer, BaseRecord};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use seen::ids_on_topic;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Offsets remembered per partition for the low-water mark; past this the oldest are let go.
-const MAX_TRACKED: usize = 4_000_000;
 /// Located errors printed per run (the rest are counted).
 const MAX_LOGGED: u64 = 20;
-
-/// Rebalance events, handed from librdkafka's callbacks (inside `poll`) to the loop.
-#[derive(Default)]
-struct Ctx {
-    assigned: Mutex<Vec<i32>>,
-    revoked: Mutex<Vec<i32>>,
-    /// Offsets safe to commit (their alerts are durable), by partition.
-    safe: Mutex<HashMap<i32, i64>>,
-    topic: String,
-    /// The alerts producer, flushed before partitions are given up.
-    producer: Option<Arc<BaseProducer>>,
-    /// Messages behind each partition's end, from librdkafka's last statistics.
-    lag: Mutex<HashMap<i32, i64>>,
-}
-
-impl ClientContext for Ctx {
-    fn stats(&self, s: Statistics) {
-        let Some(t) = s.topics.get(&self.topic) else {
-            return;
-        };
-        let mut lag = lock(&self.lag);
-        lag.clear();
-        for (p, part) in &t.partitions {
-            // -1 is librdkafka's internal "unassigned" partition; a lag of -1 means not known yet.
-            if *p >= 0 && part.consumer_lag >= 0 {
-                lag.insert(*p, part.consumer_lag);
-            }
-        }
-    }
-}
-
-impl ConsumerContext for Ctx {
-    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(tpl) = rebalance {
-            let parts: Vec<i32> = tpl.elements().iter().map(|e| e.partition()).collect();
-            // Alerts already released must be on the alerts topic before the next owner looks.
-            if let Some(p) = &self.producer {
-                let _ = p.flush(Duration::from_secs(30));
-            }
-            // Commit what is safe before the partitions go, so the next owner starts there.
-            let mut commit = TopicPartitionList::new();
-            if let Ok(safe) = self.safe.lock() {
-                for p in &parts {
-                    if let Some(o) = safe.get(p) {
-                        let _ = commit.add_partition_offset(&self.topic, *p, Offset::Offset(*o));
-                    }
-                }
-            }
-            if commit.count() > 0 {
-                let _ = consumer.commit(&commit, CommitMode::Sync);
-            }
-            if let Ok(mut r) = self.revoked.lock() {
-                r.extend(parts);
-            }
-        }
-    }
-
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(tpl) = rebalance {
-            if let Ok(mut a) = self.assigned.lock() {
-                a.extend(tpl.elements().iter().map(|e| e.partition()));
-            }
-        }
-    }
-}
-
-/// One assigned partition's window state.
-struct Partition {
-    name: Arc<str>,
-    corr: Correlator,
-    /// Offsets and event times for the low-water mark (dllhound_engine).
-    offsets: OffsetTracker,
-    committed: i64,
-    /// librdkafka said the partition was read to its end, and nothing came since.
-    at_end: bool,
-}
-
-impl Partition {
-    fn new(topic: &str, p: i32, cfg: Config) -> Partition {
-        let offsets = OffsetTracker::new(cfg.lateness_ms, cfg.max_window_ms(), MAX_TRACKED);
-        Partition {
-            name: format!("{topic}/{p}").into(),
-            corr: Correlator::new(cfg),
-            offsets,
-            committed: -1,
-            at_end: false,
-        }
-    }
-
-    /// The offset a restart must read from: see the module docs.
-    fn low_water(&mut self) -> i64 {
-        self.offsets.low_water(self.corr.oldest_pending())
-    }
-}
-
-/// Alerts to a Kafka topic, keyed by alert id.
-struct KafkaOut {
-    producer: Arc<BaseProducer>,
-    topic: String,
-}
-
-impl AlertOut for KafkaOut {
-    fn send(&mut self, id: &str, line: &[u8]) -> Result<()> {
-        send(
-            &self.producer,
-            BaseRecord::to(&self.topic).key(id).payload(line),
-        )
-    }
-    fn flush(&mut self) -> Result<()> {
-        self.producer
-            .flush(Duration::from_secs(30))
-            .with_context(|| format!("flushing alerts to topic {}", self.topic))
-    }
-}
-
-/// Sends, waiting for room when the producer's queue is full.
-fn send<K: rdkafka::message::ToBytes + ?Sized>(
-    producer: &BaseProducer,
-    mut record: BaseRecord<'_, K, [u8]>,
-) -> Result<()> {
-    loop {
-        match producer.send(record) {
-            Ok(()) => return Ok(()),
-            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                producer.poll(Duration::from_millis(50));
-                record = r;
-            }
-            Err((e, r)) => return Err(anyhow!("producing to topic {}: {e}", r.topic)),
-        }
-    }
-}
-
-fn client_config(a: &StreamArgs, brokers: &str) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", brokers);
-    for (k, v) in &a.kafka_config {
-        c.set(k, v);
-    }
-    c
-}
-
-/// The alert ids already on `topic` (its message keys): every partition read from offset 0 (or its
-/// earliest, when retention has moved it) until librdkafka reports the partition's end.
-fn ids_on_topic(base: &ClientConfig, topic: &str) -> Result<Vec<String>> {
-    let consumer: BaseConsumer = base
-        .clone()
-        .set("group.id", format!("dllhound-seen-{}", std::process::id()))
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .context("creating the alerts-topic reader")?;
-    let meta = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .with_context(|| format!("reading metadata of topic {topic}"))?;
-    let mut tpl = TopicPartitionList::new();
-    let mut open: Vec<i32> = Vec::new();
-    for t in meta.topics() {
-        for p in t.partitions() {
-            tpl.add_partition_offset(topic, p.id(), Offset::Offset(0))?;
-            open.push(p.id());
-        }
-    }
-    if open.is_empty() {
-        return Err(anyhow!("topic {topic} has no partitions (does it exist?)"));
-    }
-    consumer.assign(&tpl)?;
-    let mut ids = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !open.is_empty() {
-        if Instant::now() > deadline {
-            return Err(anyhow!(
-                "timed out reading the alert ids already on topic {topic} (partitions {open:?} never reached their end)"
-            ));
-        }
-        match consumer.poll(Duration::from_millis(100)) {
-            Some(Ok(m)) => {
-                if let Some(k) = m.key().and_then(|k| std::str::from_utf8(k).ok()) {
-                    ids.push(k.to_string());
-                }
-            }
-            Some(Err(KafkaError::PartitionEOF(p))) => open.retain(|&q| q != p),
-            Some(Err(_)) | None => {}
-        }
-    }
-    Ok(ids)
-}
 
 pub fn run(
     a: &StreamArgs,
@@ -455,64 +275,6 @@ pub fn run(
     })
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Makes the alerts durable, then commits each partition's low-water mark (or, with `all`, every
-/// offset read, and waits for the broker to confirm). A tick's commit does not wait: a lost one is
-/// superseded by the next, and a lower commit only means more replay.
-fn commit(
-    consumer: &BaseConsumer<Ctx>,
-    topic: &str,
-    parts: &mut BTreeMap<i32, Partition>,
-    sink: &mut AlertSink,
-    all: bool,
-) -> Result<()> {
-    sink.flush()?;
-    let mut tpl = TopicPartitionList::new();
-    let mut safe = lock(&consumer.context().safe);
-    for (p, part) in parts.iter_mut() {
-        let o = if all {
-            part.offsets.next()
-        } else {
-            part.low_water()
-        };
-        if o >= 0 && o != part.committed {
-            tpl.add_partition_offset(topic, *p, Offset::Offset(o))?;
-            part.committed = o;
-            safe.insert(*p, o);
-        }
-    }
-    drop(safe);
-    if tpl.count() > 0 {
-        let mode = if all {
-            CommitMode::Sync
-        } else {
-            CommitMode::Async
-        };
-        consumer.commit(&tpl, mode).context("committing offsets")?;
-    }
-    Ok(())
-}
-
-/// Lag and watermark per partition, for the metrics (lag only once librdkafka knows it).
-fn gauges(consumer: &BaseConsumer<Ctx>, parts: &BTreeMap<i32, Partition>, m: &Metrics) {
-    let lag = lock(&consumer.context().lag);
-    let mut g = lock(&m.partitions);
-    g.clear();
-    for (p, part) in parts {
-        g.insert(
-            *p,
-            PartitionGauges {
-                lag: if part.at_end {
-                    Some(0)
-                } else {
-                    lag.get(p).copied()
-                },
-                watermark_ms: part.offsets.max_time().max(0),
-                committed: part.committed,
-            },
-        );
-    }
 }
