@@ -26,6 +26,10 @@ pub struct Config {
     /// One correlator's budget for the estimated bytes of held state (records, pending triggers, hosts); when it is
     /// reached the oldest state is evicted (counted in `Stats::memory_evictions`). `usize::MAX`: none.
     pub max_state_bytes: usize,
+    /// Correlators that share [`Config::max_state_bytes`] as one budget (the shards of one run):
+    /// the sum of their held state is what the budget caps, so a shard holding a busy host may use
+    /// what idle shards do not. `None`: this correlator alone.
+    pub shared_budget: Option<std::sync::Arc<SharedBudget>>,
     /// Emit uncorroborated triggers as low-severity signals.
     pub signals: bool,
     /// The path-class table.
@@ -55,6 +59,7 @@ impl Default for Config {
             max_records_per_host: 1_000_000,
             memory_cap: usize::MAX,
             max_state_bytes: usize::MAX,
+            shared_budget: None,
             signals: false,
             path_classes: PathClasses::builtin(),
             tuning: Tuning::default_tuning(),
@@ -97,5 +102,46 @@ impl Config {
             .copied()
             .max()
             .unwrap_or(DEFAULT_WINDOW_MS)
+    }
+}
+
+/// The held bytes of correlators sharing one memory budget ([`Config::shared_budget`]).
+#[derive(Debug)]
+pub struct SharedBudget {
+    held: std::sync::atomic::AtomicUsize,
+    shards: std::sync::atomic::AtomicUsize,
+}
+
+impl SharedBudget {
+    /// A budget shared by `shards` correlators.
+    pub fn new(shards: usize) -> SharedBudget {
+        SharedBudget {
+            held: std::sync::atomic::AtomicUsize::new(0),
+            shards: std::sync::atomic::AtomicUsize::new(shards.max(1)),
+        }
+    }
+
+    /// Adds `add` and removes `sub` bytes; returns the total held now.
+    pub fn update(&self, add: usize, sub: usize) -> usize {
+        use std::sync::atomic::Ordering::Relaxed;
+        let after_add = self.held.fetch_add(add, Relaxed).saturating_add(add);
+        if sub == 0 {
+            return after_add;
+        }
+        self.held.fetch_sub(sub.min(after_add), Relaxed);
+        after_add.saturating_sub(sub)
+    }
+
+    /// How many correlators share it.
+    pub fn shards(&self) -> usize {
+        self.shards
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(1)
+    }
+
+    /// Sets how many correlators share it (a stream member's partitions change with rebalances).
+    pub fn set_shards(&self, n: usize) {
+        self.shards
+            .store(n.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 }

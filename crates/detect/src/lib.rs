@@ -47,7 +47,7 @@ pub use branches::{
     WriteEvidence, WriteMatch, BRANCHES,
 };
 pub use classify::{PathClass, PathClasses, PathClassesError};
-pub use config::Config;
+pub use config::{Config, SharedBudget};
 pub use correlate::{Correlator, Emission, Outcome, Stats};
 pub use netclass::DestinationClass;
 pub use score::Severity;

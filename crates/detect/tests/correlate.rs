@@ -294,3 +294,46 @@ fn regression_17_one_record_over_the_memory_budget_does_not_panic() {
     assert!(out.alerts.is_empty());
     assert_eq!(out.stats.decided_early, 1, "{:?}", out.stats);
 }
+
+/// Issue 17: the shards of one run share one memory budget instead of a share each: a shard with
+/// the busy hosts may hold most of it, and once the sum is over, the shard over an equal share
+/// sheds.
+#[test]
+fn shards_share_one_memory_budget() {
+    const BUDGET: usize = 1 << 20;
+    let shared = std::sync::Arc::new(dllhound_detect::SharedBudget::new(2));
+    let cfg = Config {
+        max_state_bytes: BUDGET,
+        shared_budget: Some(shared.clone()),
+        ..Config::default()
+    };
+    let (mut busy, mut quiet) = (Correlator::new(cfg.clone()), Correlator::new(cfg));
+    let mut rec = 0u64;
+    let feed = |c: &mut Correlator, host: &str, until: usize, rec: &mut u64| {
+        while c.held_bytes() < until {
+            *rec += 1;
+            c.push(net(host, *rec as f64 * 0.001, *rec, P, "203.0.113.5", true));
+        }
+    };
+    // Four fifths of the budget in one shard: more than half (the old per-thread share), no cut.
+    feed(&mut busy, "h1", BUDGET / 5 * 4, &mut rec);
+    // The other shard takes the sum over the budget; under an equal share, it does not cut.
+    feed(&mut quiet, "h2", BUDGET / 3, &mut rec);
+    assert_eq!(quiet.stats().memory_evictions, 0);
+    assert_eq!(busy.stats().memory_evictions, 0);
+    // Within one report step (64 KiB) more, the busy shard cuts itself, by the whole excess.
+    for _ in 0..1000 {
+        if busy.stats().memory_evictions > 0 {
+            break;
+        }
+        rec += 1;
+        busy.push(net("h1", rec as f64 * 0.001, rec, P, "203.0.113.5", true));
+    }
+    assert!(busy.stats().memory_evictions > 0);
+    assert!(
+        busy.held_bytes() + quiet.held_bytes() <= BUDGET,
+        "{} + {}",
+        busy.held_bytes(),
+        quiet.held_bytes()
+    );
+}

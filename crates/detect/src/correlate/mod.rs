@@ -92,6 +92,9 @@ type HostReleased = HashMap<(ProcessKey, Box<str>), Released>;
 
 /// Pending triggers of a host above which early release is skipped (each event would re-match
 /// them all); they are still released when their window closes.
+/// Change in held bytes after which a correlator sharing a budget reports to the shared total.
+const REPORT_STEP: usize = 64 << 10;
+
 pub(super) const EARLY_LIMIT: usize = 64;
 
 /// How close a child's start must be to its image being mapped in the parent.
@@ -110,6 +113,8 @@ pub struct Correlator {
     seq: u64,
     /// Estimated bytes of held state (see [`crate::state`]).
     held: usize,
+    /// What was last added to the shared budget's total ([`Config::shared_budget`]).
+    reported: usize,
     /// Streaming: alerts released and not yet taken.
     emissions: Vec<Emission>,
     /// Streaming: what each host released, by (process, DLL match key).
@@ -127,6 +132,7 @@ impl Correlator {
             stats: Stats::default(),
             seq: 0,
             held: 0,
+            reported: 0,
             emissions: Vec::new(),
             released: HashMap::new(),
         }
@@ -274,9 +280,40 @@ impl Correlator {
             self.release_early(&host);
         }
         self.advance(&host, Advance::Normal);
-        if self.held > self.cfg.max_state_bytes {
-            self.shed();
+        if let Some(target) = self.over_budget() {
+            self.shed(target);
+            if let Some(shared) = &self.cfg.shared_budget {
+                shared.update(0, self.reported.saturating_sub(self.held));
+                self.reported = self.held;
+            }
         }
+    }
+
+    /// When held state is over the budget, the bytes this correlator should shed down to.
+    ///
+    /// Alone, the budget is its own: over it, it sheds to three fifths of it. Sharing a budget
+    /// ([`Config::shared_budget`]), it reports its held bytes to the shared total (in steps of
+    /// [`REPORT_STEP`], so threads do not contend on every event); when the total is over the
+    /// budget, a correlator holding more than an equal share sheds the whole excess over three
+    /// fifths of the budget (some correlator always holds more than an equal share then, and it is
+    /// the one to cut: a busy shard may use what idle shards leave).
+    fn over_budget(&mut self) -> Option<usize> {
+        let budget = self.cfg.max_state_bytes;
+        let Some(shared) = self.cfg.shared_budget.clone() else {
+            return (self.held > budget).then_some(budget / 5 * 3);
+        };
+        if self.held.abs_diff(self.reported) < REPORT_STEP && self.held <= budget {
+            return None;
+        }
+        let total = shared.update(
+            self.held.saturating_sub(self.reported),
+            self.reported.saturating_sub(self.held),
+        );
+        self.reported = self.held;
+        if total <= budget || self.held <= budget / shared.shards() {
+            return None;
+        }
+        Some(self.held.saturating_sub(total - budget / 5 * 3))
     }
 
     /// Estimated bytes of state held now (records, pending triggers, hosts).
@@ -284,13 +321,13 @@ impl Correlator {
         self.held
     }
 
-    /// Brings held state back under three fifths of the memory budget (a deep cut: frequent small
-    /// cuts fragment the heap, and resident memory drifts above the estimate): the oldest records go
+    /// Brings held state back down to `target` bytes, three fifths of the budget or less (a deep
+    /// cut: frequent small cuts fragment the heap, and resident memory drifts above the
+    /// estimate; see [`Correlator::over_budget`]): the oldest records go
     /// first (across hosts), pending triggers among them are decided now with what is known, and
     /// hosts left empty are forgotten. Every record dropped is counted in
     /// [`Stats::memory_evictions`].
-    fn shed(&mut self) {
-        let target = self.cfg.max_state_bytes / 5 * 3;
+    fn shed(&mut self, target: usize) {
         let mut times = Vec::new();
         for st in self.hosts.values() {
             st.times(&mut times);
@@ -441,6 +478,10 @@ impl Correlator {
 
     /// Ends the run: every pending trigger is decided, alerts are built and scored.
     pub fn finish(mut self) -> Outcome {
+        // What this correlator held no longer counts against a shared budget.
+        if let Some(shared) = &self.cfg.shared_budget {
+            shared.update(0, std::mem::take(&mut self.reported));
+        }
         let hosts: Vec<Arc<str>> = self.hosts.keys().cloned().collect();
         for h in &hosts {
             self.advance(h, Advance::Flush);

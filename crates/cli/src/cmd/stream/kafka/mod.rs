@@ -121,9 +121,15 @@ pub fn run(
     let mut last_input = Instant::now();
     let mut last_tick = Instant::now();
     let mut idle = false;
+    // One budget for every partition this member holds, however many rebalances bring.
+    let shared = Arc::new(dllhound_detect::SharedBudget::new(1));
     let part_cfg = |n: usize| {
+        shared.set_shards(n);
         let mut c = cfg.clone();
-        c.max_state_bytes = cfg.memory_cap / n.max(1);
+        c.max_state_bytes = cfg.memory_cap;
+        if c.max_state_bytes != usize::MAX {
+            c.shared_budget = Some(shared.clone());
+        }
         c
     };
 
@@ -136,6 +142,7 @@ pub fn run(
             }
             lock(&consumer.context().safe).remove(&p);
         }
+        shared.set_shards(parts.len());
         let assigned: Vec<i32> = std::mem::take(&mut *lock(&consumer.context().assigned));
         if !assigned.is_empty() && a.partitions.is_empty() {
             // A rebalance: partitions arrive with what their last owner wrote; learn those ids
