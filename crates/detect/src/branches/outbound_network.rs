@@ -110,10 +110,7 @@ impl Corroborator for OutboundNetwork {
         let Some(n) = items.first() else {
             return;
         };
-        let port = n
-            .destination_port
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
+        let port = port(n);
         out.reasons.push(format!(
             "(c) The loading process connected out to {}{port} ({}) {} the load.",
             n.destination_ip,
@@ -129,10 +126,7 @@ impl Corroborator for OutboundNetwork {
     }
 
     fn timeline(n: &NetEvidence, out: &mut Vec<TimelineEntry>) {
-        let port = n
-            .destination_port
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
+        let port = port(n);
         out.push(TimelineEntry {
             time: n.time,
             role: Self::INFO.name,
@@ -156,4 +150,11 @@ impl Corroborator for OutboundNetwork {
             Verdict::evaluable()
         })
     }
+}
+
+/// `:443`, or nothing when the port is not known.
+fn port(n: &NetEvidence) -> String {
+    n.destination_port
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default()
 }
