@@ -1,5 +1,4 @@
 //! The windowed, order-independent correlator (DESIGN.md §1, §4).
-
 //!
 //! Split by job: [`finding`] (a finding's evidence, merged and built into an alert), [`suppress`]
 //! (tuning and baseline), [`release`] (streaming), [`clock`] (a host's clock), [`signer`] (loads
@@ -90,11 +89,11 @@ pub(super) struct Released {
 /// What one host released, by (loading process, DLL match key).
 type HostReleased = HashMap<(ProcessKey, Box<str>), Released>;
 
-/// Pending triggers of a host above which early release is skipped (each event would re-match
-/// them all); they are still released when their window closes.
 /// Change in held bytes after which a correlator sharing a budget reports to the shared total.
 const REPORT_STEP: usize = 64 << 10;
 
+/// Pending triggers of a host above which early release is skipped (each event would re-match
+/// them all); they are still released when their window closes.
 pub(super) const EARLY_LIMIT: usize = 64;
 
 /// How close a child's start must be to its image being mapped in the parent.
@@ -282,10 +281,7 @@ impl Correlator {
         self.advance(&host, Advance::Normal);
         if let Some(target) = self.over_budget() {
             self.shed(target);
-            if let Some(shared) = &self.cfg.shared_budget {
-                shared.update(0, self.reported.saturating_sub(self.held));
-                self.reported = self.held;
-            }
+            self.report();
         }
     }
 
@@ -299,21 +295,30 @@ impl Correlator {
     /// the one to cut: a busy shard may use what idle shards leave).
     fn over_budget(&mut self) -> Option<usize> {
         let budget = self.cfg.max_state_bytes;
-        let Some(shared) = self.cfg.shared_budget.clone() else {
+        if self.cfg.shared_budget.is_none() {
             return (self.held > budget).then_some(budget / 5 * 3);
-        };
+        }
         if self.held.abs_diff(self.reported) < REPORT_STEP && self.held <= budget {
             return None;
         }
+        let total = self.report()?;
+        let shards = self.cfg.shared_budget.as_ref()?.shards();
+        if total <= budget || self.held <= budget / shards {
+            return None;
+        }
+        Some(self.held.saturating_sub(total - budget / 5 * 3))
+    }
+
+    /// Brings the shared budget's total up to date with what this correlator holds; returns the
+    /// total (`None` when the budget is not shared).
+    fn report(&mut self) -> Option<usize> {
+        let shared = self.cfg.shared_budget.as_ref()?;
         let total = shared.update(
             self.held.saturating_sub(self.reported),
             self.reported.saturating_sub(self.held),
         );
         self.reported = self.held;
-        if total <= budget || self.held <= budget / shared.shards() {
-            return None;
-        }
-        Some(self.held.saturating_sub(total - budget / 5 * 3))
+        Some(total)
     }
 
     /// Estimated bytes of state held now (records, pending triggers, hosts).
@@ -435,11 +440,6 @@ impl Correlator {
                 continue;
             }
             let corroborated = b.evidence.corroborated();
-            let key: AlertKey = (
-                host.clone(),
-                b.first.ev.process.clone(),
-                b.first.ev.dll.match_key().into(),
-            );
             if corroborated {
                 self.stats.corroborated += 1;
                 if self.cfg.emit_early {
