@@ -76,6 +76,7 @@ pub enum PathClassesError {
 pub struct PathClasses {
     set: GlobSet,
     owners: Vec<PathClass>,
+    globs: Vec<(PathClass, String)>,
     source: String,
 }
 
@@ -94,6 +95,7 @@ impl PathClasses {
         let raw: BTreeMap<String, Vec<String>> = serde_norway::from_str(text)?;
         let mut b = GlobSetBuilder::new();
         let mut owners = Vec::new();
+        let mut all = Vec::new();
         for (class, globs) in &raw {
             let c = PathClass::parse(class)
                 .ok_or_else(|| PathClassesError::UnknownClass(class.clone()))?;
@@ -109,6 +111,7 @@ impl PathClasses {
                     })?;
                 b.add(glob);
                 owners.push(c);
+                all.push((c, g.to_lowercase()));
             }
         }
         let set = b.build().map_err(|e| PathClassesError::Glob {
@@ -119,8 +122,15 @@ impl PathClasses {
         Ok(PathClasses {
             set,
             owners,
+            globs: all,
             source: text.to_string(),
         })
+    }
+
+    /// Every glob with its class, lower case, in the table's order (for exporters that turn the
+    /// table into another language's conditions).
+    pub fn globs(&self) -> &[(PathClass, String)] {
+        &self.globs
     }
 
     /// The YAML this table was built from.

@@ -3,10 +3,10 @@
 use dllhound_model::WinPath;
 
 /// Executables that run a DLL named on their command line (branch b).
-const FOLLOW_ON: &[&str] = &["rundll32.exe", "regsvr32.exe"];
+pub const FOLLOW_ON: &[&str] = &["rundll32.exe", "regsvr32.exe"];
 
 /// Loaders that are living-off-the-land binaries commonly abused to load attacker DLLs.
-const LOLBIN_LOADERS: &[&str] = &[
+pub const LOLBIN_LOADERS: &[&str] = &[
     "rundll32.exe",
     "regsvr32.exe",
     "installutil.exe",
@@ -28,7 +28,7 @@ const LOLBIN_LOADERS: &[&str] = &[
 ];
 
 /// Writers whose freshly dropped DLLs are riskier: browsers, Office, archivers, script hosts, downloaders.
-const RISKY_WRITERS: &[&str] = &[
+pub const RISKY_WRITERS: &[&str] = &[
     "chrome.exe",
     "msedge.exe",
     "firefox.exe",
