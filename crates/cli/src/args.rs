@@ -202,9 +202,24 @@ pub enum CoverageFormat {
 
 #[derive(Debug, Args)]
 pub struct CoverageArgs {
-    /// Files, folders, archives or - for stdin.
-    #[arg(required = true)]
+    /// Files, folders, archives or - for stdin (optional with --sysmon-config).
+    #[arg(required_unless_present = "sysmon_config")]
     pub paths: Vec<PathBuf>,
+    /// Judge this Sysmon configuration (XML): which parts of AN0052 it lets Sysmon log, and the
+    /// rule that drops each probe. With PATHS too, compares it with what each host sent.
+    #[arg(long, value_name = "FILE.xml")]
+    pub sysmon_config: Option<PathBuf>,
+    /// With --sysmon-config: the smallest change that makes every part logged, at bounded volume
+    /// (checked by evaluating the changed configuration).
+    #[arg(long, requires = "sysmon_config")]
+    pub suggest: bool,
+    /// With --sysmon-config: write the configuration with the suggestion applied to this file.
+    #[arg(long, value_name = "FILE.xml", requires = "sysmon_config")]
+    pub write_config: Option<PathBuf>,
+    /// With --sysmon-config: your own probe table instead of the shipped one (same TSV shape;
+    /// see crates/sysmon/data/README.md).
+    #[arg(long, value_name = "FILE.tsv", requires = "sysmon_config")]
+    pub probes: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = CoverageFormat::Table)]
     pub output_format: CoverageFormat,
     /// How to read the inputs: sniffed (auto), or one format only (see README: Using it).

@@ -442,9 +442,15 @@ fn coverage_reports_every_part_in_three_formats() {
         dllhound(&["coverage", "--output-format", "markdown", EXAMPLE], None).stdout,
     )
     .unwrap();
-    assert!(md.contains("| fin-ws042.corp.example | evaluable | evaluable | evaluable | evaluable | evaluable |"), "{md}");
+    assert!(md.contains("| fin-ws042.corp.example | AN0052 can fire here | evaluable | evaluable | evaluable | evaluable | evaluable |"), "{md}");
+    assert_eq!(hosts[1]["headline"]["verdict"], "can_fire");
+    assert_eq!(v["summary"]["can_fire"], 2);
     let table = String::from_utf8(dllhound(&["coverage", EXAMPLE], None).stdout).unwrap();
-    assert!(table.contains("HOST fin-ws017.corp.example"));
+    assert!(
+        table.starts_with("2 hosts: AN0052 can fire on 2, partly on 0, not at all on 0\n"),
+        "the fleet summary comes first: {table}"
+    );
+    assert!(table.contains("HOST fin-ws017.corp.example: AN0052 can fire here"));
 }
 
 #[test]
@@ -463,5 +469,7 @@ fn coverage_calls_a_recording_without_image_loads_blind() {
     for h in v["hosts"].as_array().unwrap() {
         assert_eq!(h["verdicts"]["trigger_by_path"]["verdict"], "blind");
         assert_eq!(h["verdicts"]["trigger_by_signature"]["verdict"], "blind");
+        assert_eq!(h["headline"]["text"], "cannot fire: no image loads");
     }
+    assert_eq!(v["summary"]["cannot_fire"], 2);
 }

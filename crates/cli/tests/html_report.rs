@@ -241,3 +241,45 @@ fn ten_thousand_alerts_open_and_filter_without_freezing() {
 
     screenshot(&chrome, &page, &d.join("10k.png"));
 }
+
+#[test]
+#[ignore = "needs chromium (.ci/run installs it)"]
+fn the_report_puts_each_hosts_coverage_headline_first_and_never_shows_partial_as_good() {
+    let chrome = chromium();
+    let d = dir();
+    let hostile = hostile_chain();
+    let alerts = d.join("cov-alerts.ndjson");
+    let cov = d.join("coverage.json");
+    let page = d.join("coverage.html");
+    let (h, a, c, p) = (
+        hostile.to_str().unwrap(),
+        alerts.to_str().unwrap(),
+        cov.to_str().unwrap(),
+        page.to_str().unwrap(),
+    );
+    dllhound(&[
+        "scan",
+        EXAMPLE,
+        h,
+        "--output-format",
+        "ndjson",
+        "-o",
+        a,
+        "-q",
+    ]);
+    dllhound(&["coverage", EXAMPLE, h, "--output-format", "json", "-o", c]);
+    dllhound(&["report", a, "--coverage", c, "-o", p]);
+    let (dom, _) = load(&chrome, &page, "");
+    assert!(
+        dom.contains("3 hosts: AN0052 can fire on 2, partly on 1, not at all on 0"),
+        "{dom}"
+    );
+    assert!(dom.contains("AN0052 can fire here"));
+    // The hostile file's host sent one image load: thin evidence, shown as a gap.
+    assert!(dom.contains("class=\"headline-can_fire_partly\""), "{dom}");
+    assert!(dom.contains(">PARTIAL<"), "{dom}");
+    assert!(
+        !dom.contains(">partial<"),
+        "partial is never shown in the calm style of evaluable"
+    );
+}

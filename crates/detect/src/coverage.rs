@@ -116,6 +116,8 @@ pub struct HostCoverage {
     /// Events logged earlier than the previous event of the same host in the same input.
     pub out_of_order: u64,
     pub verdicts: Option<Verdicts>,
+    /// One line that says whether AN0052 can fire on this host's telemetry.
+    pub headline: Option<Headline>,
     #[serde(skip)]
     offsets: Vec<i64>,
     /// SHA-1s of loads without a signer, and the certificate rows seen (MDE's separate signer table).
@@ -221,12 +223,35 @@ impl HostCoverage {
             self.median_clock_offset_seconds = Some(*m as f64 / 1000.0);
         }
         self.offsets = Vec::new();
-        self.verdicts = Some(self.verdicts());
+        let v = self.verdicts();
+        self.headline = Some(Headline::of(&v));
+        self.verdicts = Some(v);
+    }
+
+    /// "5 days", "3 h", "12 min", "40 s": how long the host's telemetry spans.
+    fn span(&self) -> String {
+        let (Some(f), Some(l)) = (self.first, self.last) else {
+            return "no time".into();
+        };
+        let s = (l.millis() - f.millis()) / 1000;
+        match s {
+            s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+            s if s >= 2 * 3600 => format!("{} h", s / 3600),
+            s if s >= 120 => format!("{} min", s / 60),
+            s => format!("{s} s"),
+        }
     }
 
     fn verdicts(&self) -> Verdicts {
         let trigger_by_path = if self.image_loads == 0 {
             Verdict::blind("no image loads (Sysmon Event 7 is off or filtered out)")
+        } else if self.image_loads < MIN_IMAGE_LOADS {
+            Verdict::partial(format!(
+                "only {} image load{} in {}: too few to show Event 7 is collected (a host logging Event 7 sends thousands a day)",
+                self.image_loads,
+                if self.image_loads == 1 { "" } else { "s" },
+                self.span()
+            ))
         } else if self.process_starts >= 10 && self.image_loads < self.process_starts {
             Verdict::partial(format!(
                 "{} image loads for {} process starts: Event 7 looks filtered by the Sysmon configuration",
@@ -251,6 +276,136 @@ impl HostCoverage {
             branches: crate::branches::coverage(self),
         }
     }
+}
+
+/// Fewer image loads than this, and Event 7's presence is not shown (one load in days is a
+/// stray, not a collected event type).
+pub const MIN_IMAGE_LOADS: u64 = 10;
+
+/// Can AN0052 fire on a host's telemetry? The answer first, the per-part detail after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Headline {
+    /// `can_fire` (every part evaluable), `can_fire_partly` (a trigger and at least one branch,
+    /// with gaps), `cannot_fire`.
+    pub verdict: &'static str,
+    /// "AN0052 can fire here" / "can fire, but only branch (b)" / "cannot fire: no image loads".
+    pub text: String,
+}
+
+impl Headline {
+    fn of(v: &Verdicts) -> Headline {
+        let usable = |x: &Verdict| x.verdict != "blind";
+        let letter = |name: &str| {
+            crate::branches::BRANCHES
+                .iter()
+                .find(|b| b.name == name)
+                .and_then(|b| b.letter)
+                .map_or_else(|| name.replace('_', " "), |l| format!("({l})"))
+        };
+        let corroborating: Vec<&(&str, Verdict)> = v
+            .branches
+            .iter()
+            .filter(|(n, _)| {
+                crate::branches::BRANCHES
+                    .iter()
+                    .any(|b| b.name == *n && b.letter.is_some())
+            })
+            .collect();
+        let trigger = usable(&v.trigger_by_path) || usable(&v.trigger_by_signature);
+        let live: Vec<String> = corroborating
+            .iter()
+            .filter(|(_, x)| usable(x))
+            .map(|(n, _)| letter(n))
+            .collect();
+        if !trigger {
+            let why = v
+                .trigger_by_path
+                .reason
+                .clone()
+                .unwrap_or_else(|| "the trigger is not visible".into());
+            let why = if why.starts_with("no image loads") {
+                "no image loads".to_string()
+            } else {
+                why
+            };
+            return Headline {
+                verdict: "cannot_fire",
+                text: format!("cannot fire: {why}"),
+            };
+        }
+        if live.is_empty() {
+            return Headline {
+                verdict: "cannot_fire",
+                text:
+                    "cannot fire: no corroborating telemetry (file writes, process starts, network)"
+                        .into(),
+            };
+        }
+        let all_good = v.parts().iter().all(|(_, x)| x.verdict == "evaluable");
+        if all_good {
+            return Headline {
+                verdict: "can_fire",
+                text: "AN0052 can fire here".into(),
+            };
+        }
+        let mut gaps: Vec<String> = Vec::new();
+        for (name, x) in v.parts() {
+            if x.verdict != "evaluable" {
+                let label = match name {
+                    "trigger_by_path" => "trigger by path".to_string(),
+                    "trigger_by_signature" => "trigger by signature".to_string(),
+                    n => letter(n),
+                };
+                gaps.push(format!("{label} {}", x.verdict));
+            }
+        }
+        let text = if live.len() == 1 {
+            format!(
+                "can fire, but only branch {}; gaps: {}",
+                live[0],
+                gaps.join(", ")
+            )
+        } else {
+            format!("can fire, with gaps: {}", gaps.join(", "))
+        };
+        Headline {
+            verdict: "can_fire_partly",
+            text,
+        }
+    }
+}
+
+/// The fleet in one line per answer: how many hosts can fire, partly, not at all, and why not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FleetSummary {
+    pub hosts: usize,
+    pub can_fire: usize,
+    pub can_fire_partly: usize,
+    pub cannot_fire: usize,
+    /// Each headline text with its host count, most common first.
+    pub headlines: Vec<(String, usize)>,
+}
+
+/// Sums the hosts' headlines.
+pub fn fleet_summary(hosts: &[HostCoverage]) -> FleetSummary {
+    let mut s = FleetSummary {
+        hosts: hosts.len(),
+        ..FleetSummary::default()
+    };
+    let mut by: BTreeMap<String, usize> = BTreeMap::new();
+    for h in hosts {
+        let Some(hl) = &h.headline else { continue };
+        match hl.verdict {
+            "can_fire" => s.can_fire += 1,
+            "can_fire_partly" => s.can_fire_partly += 1,
+            _ => s.cannot_fire += 1,
+        }
+        *by.entry(hl.text.clone()).or_default() += 1;
+    }
+    let mut v: Vec<(String, usize)> = by.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    s.headlines = v;
+    s
 }
 
 /// Builds coverage from events, one input at a time (order within an input is the recorded order).
@@ -377,5 +532,102 @@ mod tests {
                 .verdict,
             "blind"
         );
+    }
+}
+
+#[cfg(test)]
+mod headline_tests {
+    use super::*;
+
+    fn v(path: &str, sig: &str, branches: [&str; 3]) -> Verdicts {
+        let mk = |x: &str| match x {
+            "evaluable" => Verdict::evaluable(),
+            "partial" => Verdict::partial("p"),
+            _ => Verdict::blind("no image loads (Sysmon Event 7 is off)"),
+        };
+        Verdicts {
+            trigger_by_path: mk(path),
+            trigger_by_signature: mk(sig),
+            branches: vec![
+                ("fresh_write", mk(branches[0])),
+                ("follow_on_exec", mk(branches[1])),
+                ("outbound_network", mk(branches[2])),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_headline_says_whether_and_how_an0052_can_fire() {
+        let e = "evaluable";
+        let h = Headline::of(&v(e, e, [e, e, e]));
+        assert_eq!(
+            (h.verdict, h.text.as_str()),
+            ("can_fire", "AN0052 can fire here")
+        );
+        let h = Headline::of(&v("blind", "blind", [e, e, e]));
+        assert_eq!(
+            (h.verdict, h.text.as_str()),
+            ("cannot_fire", "cannot fire: no image loads")
+        );
+        let h = Headline::of(&v(e, e, ["blind", e, "blind"]));
+        assert_eq!(h.verdict, "can_fire_partly");
+        assert!(
+            h.text.starts_with("can fire, but only branch (b)"),
+            "{}",
+            h.text
+        );
+        let h = Headline::of(&v(e, e, ["blind", "blind", "blind"]));
+        assert_eq!(h.verdict, "cannot_fire");
+        let h = Headline::of(&v("partial", e, [e, "partial", e]));
+        assert_eq!(h.verdict, "can_fire_partly", "partial is never good");
+        assert!(
+            h.text.contains("trigger by path partial") && h.text.contains("(b) partial"),
+            "{}",
+            h.text
+        );
+    }
+
+    #[test]
+    fn a_handful_of_image_loads_is_thin_evidence_not_evaluable() {
+        let mut b = CoverageBuilder::default();
+        for _ in 0..3 {
+            b.add(&tests_support::load());
+        }
+        let c = &b.finish()[0];
+        let p = &c.verdicts.as_ref().unwrap().trigger_by_path;
+        assert_eq!(p.verdict, "partial");
+        assert!(
+            p.reason.as_deref().unwrap().contains("only 3 image loads"),
+            "{p:?}"
+        );
+    }
+
+    mod tests_support {
+        use dllhound_model::*;
+        pub fn load() -> Event {
+            Event {
+                time: Timestamp(1000),
+                record_time: None,
+                host: "h".into(),
+                kind: EventKind::ImageLoad(ImageLoad {
+                    process: ProcessKey::from_parts(Some("{1-2}"), None, None),
+                    pid: None,
+                    image: WinPath::new("a.exe"),
+                    dll: WinPath::new("b.dll"),
+                    signature: Signature::from_sysmon(Some("true"), None, None),
+                    sha256: None,
+                    sha1: None,
+                    original_file_name: None,
+                    user: None,
+                    signer_by_sha1: false,
+                }),
+                provenance: Provenance {
+                    file: "f".into(),
+                    record: None,
+                    line: None,
+                    event_code: "sysmon:7".into(),
+                },
+            }
+        }
     }
 }

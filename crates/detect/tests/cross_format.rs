@@ -628,12 +628,28 @@ fn coverage_reads_every_format_and_mde_without_certificates_is_signature_blind()
         assert_eq!(hosts.len(), 1, "{format}");
         let v = hosts[0].verdicts.as_ref().unwrap();
         for (part, verdict) in v.parts() {
+            // The chain has five image loads: too few to show Event 7 is collected, so the
+            // path trigger is partial (thin evidence) in every format alike.
+            let want = if part == "trigger_by_path" {
+                "partial"
+            } else {
+                "evaluable"
+            };
             assert_eq!(
-                verdict.verdict, "evaluable",
+                verdict.verdict, want,
                 "{format}: {part}: {:?}",
                 verdict.reason
             );
         }
+        assert!(
+            v.trigger_by_path
+                .reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("only 5 image loads"),
+            "{format}: {:?}",
+            v.trigger_by_path.reason
+        );
     }
     let bare: Vec<Value> = mde_rows(&chain(), false)
         .into_iter()
@@ -648,7 +664,10 @@ fn coverage_reads_every_format_and_mde_without_certificates_is_signature_blind()
     );
     let v = hosts[0].verdicts.as_ref().unwrap();
     assert_eq!(v.trigger_by_signature.verdict, "blind");
-    assert_eq!(v.trigger_by_path.verdict, "evaluable");
+    assert_eq!(
+        v.trigger_by_path.verdict, "partial",
+        "five loads: thin, as above"
+    );
 }
 
 /// Writes the fuzzers' seed corpora from these renderings: one record per file for each record

@@ -118,15 +118,22 @@
     if (problems.length) runGrid.appendChild(panel('Inputs not fully read', table(['where and why'], problems.slice(0, 50))));
     ov.appendChild(runGrid);
   }
-  if (D.coverage && Array.isArray(D.coverage.hosts)) {
-    var hostsCov = D.coverage.hosts, parts = [];
+  // `coverage --output-format json`, or its --sysmon-config form with the data under "data".
+  var COV = D.coverage && (Array.isArray(D.coverage.hosts) ? D.coverage : D.coverage.data);
+  if (COV && Array.isArray(COV.hosts)) {
+    var hostsCov = COV.hosts, parts = [];
     hostsCov.forEach(function (h) { Object.keys(h.verdicts || {}).forEach(function (p) { if (parts.indexOf(p) < 0) parts.push(p); }); });
-    ov.appendChild(panel('Coverage: can the telemetry show each part of AN0052?', table(['host'].concat(parts.map(function (p) { return p.replace(/_/g, ' '); })), hostsCov.map(function (h) {
-      return [h.host].concat(parts.map(function (name) {
+    var sum = COV.summary;
+    var head = sum ? el('p', { class: 'coverage-summary', text: sum.hosts + ' hosts: AN0052 can fire on ' + sum.can_fire + ', partly on ' + sum.can_fire_partly + ', not at all on ' + sum.cannot_fire }) : null;
+    var covTable = table(['host', 'AN0052'].concat(parts.map(function (p) { return p.replace(/_/g, ' '); })), hostsCov.map(function (h) {
+      var hl = h.headline || {};
+      return [h.host, el('span', { class: 'headline-' + (hl.verdict || 'unknown'), text: hl.text || '' })].concat(parts.map(function (name) {
         var v = (h.verdicts || {})[name];
-        return v ? el('span', { class: 'verdict-' + v.verdict, text: v.verdict, title: v.why || '' }) : '';
+        // Only "evaluable" reads as good: partial and blind are shouted.
+        return v ? el('span', { class: 'verdict-' + v.verdict, text: v.verdict === 'evaluable' ? v.verdict : v.verdict.toUpperCase(), title: v.reason || '' }) : '';
       }));
-    }))));
+    }));
+    ov.appendChild(panel('Coverage: can the telemetry show each part of AN0052?', head ? el('div', null, head, covTable) : covTable));
   }
 
   // ---- alert list ----

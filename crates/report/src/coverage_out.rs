@@ -1,7 +1,7 @@
 //! The coverage report: a terminal table, JSON, or Markdown.
 
 use crate::escape_control;
-use dllhound_detect::coverage::HostCoverage;
+use dllhound_detect::coverage::{fleet_summary, HostCoverage};
 use std::io::{self, Write};
 
 fn range(c: &HostCoverage) -> String {
@@ -74,10 +74,51 @@ fn facts(c: &HostCoverage) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// One block per host: facts, then a verdict per AN0052 part.
+/// The fleet summary's lines: "3 hosts: 1 can fire, 1 partly, 1 cannot", then each answer with
+/// its host count.
+fn summary_lines(hosts: &[HostCoverage]) -> Vec<String> {
+    let s = fleet_summary(hosts);
+    let mut v = vec![format!(
+        "{} host{}: AN0052 can fire on {}, partly on {}, not at all on {}",
+        s.hosts,
+        if s.hosts == 1 { "" } else { "s" },
+        s.can_fire,
+        s.can_fire_partly,
+        s.cannot_fire
+    )];
+    for (text, n) in &s.headlines {
+        v.push(format!("{n:>5} × {}", escape_control(text)));
+    }
+    v
+}
+
+fn headline(c: &HostCoverage) -> &str {
+    c.headline.as_ref().map_or("", |h| h.text.as_str())
+}
+
+/// Verdict words for a terminal: only `evaluable` reads as good.
+fn shout(verdict: &str) -> &'static str {
+    match verdict {
+        "evaluable" => "evaluable",
+        "partial" => "PARTIAL",
+        "blind" => "BLIND",
+        _ => "?",
+    }
+}
+
+/// The fleet summary, then one block per host: its headline, facts, a verdict per AN0052 part.
 pub fn write_coverage_table(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::Result<()> {
+    for l in summary_lines(hosts) {
+        writeln!(out, "{l}")?;
+    }
+    writeln!(out)?;
     for c in hosts {
-        writeln!(out, "HOST {}", escape_control(&c.host))?;
+        writeln!(
+            out,
+            "HOST {}: {}",
+            escape_control(&c.host),
+            escape_control(headline(c))
+        )?;
         for (k, v) in facts(c) {
             writeln!(out, "  {k:<34} {v}")?;
         }
@@ -88,11 +129,8 @@ pub fn write_coverage_table(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::
                     .as_deref()
                     .map(|r| format!("  ({r})"))
                     .unwrap_or_default();
-                writeln!(
-                    out,
-                    "  {part:<22} {:<10}{why}",
-                    verdict.verdict.to_uppercase()
-                )?;
+                let line = format!("  {part:<22} {:<10}{why}", shout(verdict.verdict));
+                writeln!(out, "{}", line.trim_end())?;
             }
         }
         writeln!(out)?;
@@ -100,9 +138,14 @@ pub fn write_coverage_table(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::
     Ok(())
 }
 
-/// `{"hosts":[…]}` with every counter and verdict.
+/// `{"summary":{…},"hosts":[…]}`: the fleet summary, every counter, verdict and headline.
+pub fn coverage_json(hosts: &[HostCoverage]) -> serde_json::Value {
+    serde_json::json!({ "summary": fleet_summary(hosts), "hosts": hosts })
+}
+
+/// [`coverage_json`], pretty-printed.
 pub fn write_coverage_json(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "hosts": hosts }))?;
+    serde_json::to_writer_pretty(&mut *out, &coverage_json(hosts))?;
     writeln!(out)
 }
 
@@ -113,19 +156,30 @@ fn md(s: &str) -> String {
 /// A Markdown section per host: a facts table and a verdict table.
 pub fn write_coverage_markdown(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::Result<()> {
     writeln!(out, "# AN0052 telemetry coverage\n")?;
+    let lines = summary_lines(hosts);
+    writeln!(out, "**{}**\n", md(&lines[0]))?;
+    for l in &lines[1..] {
+        writeln!(out, "- {}", md(l.trim()))?;
+    }
     writeln!(
         out,
-        "| host | path | signature | (a) write | (b) exec | (c) network |"
+        "\n| host | AN0052 | path | signature | (a) write | (b) exec | (c) network |"
     )?;
-    writeln!(out, "|---|---|---|---|---|---|")?;
+    writeln!(out, "|---|---|---|---|---|---|---|")?;
     for c in hosts {
         if let Some(v) = &c.verdicts {
-            let cells: Vec<&str> = v.parts().iter().map(|(_, x)| x.verdict).collect();
-            writeln!(out, "| {} | {} |", md(&c.host), cells.join(" | "))?;
+            let cells: Vec<&str> = v.parts().iter().map(|(_, x)| shout(x.verdict)).collect();
+            writeln!(
+                out,
+                "| {} | {} | {} |",
+                md(&c.host),
+                md(headline(c)),
+                cells.join(" | ")
+            )?;
         }
     }
     for c in hosts {
-        writeln!(out, "\n## {}\n", md(&c.host))?;
+        writeln!(out, "\n## {}\n\n{}\n", md(&c.host), md(headline(c)))?;
         writeln!(out, "| fact | value |\n|---|---|")?;
         for (k, v) in facts(c) {
             writeln!(out, "| {} | {} |", md(k), md(&v))?;

@@ -16,13 +16,17 @@ mod csv_out;
 mod escape;
 mod html;
 mod ndjson;
+mod readiness_out;
 mod schema;
 mod table;
 
-pub use coverage_out::{write_coverage_json, write_coverage_markdown, write_coverage_table};
+pub use coverage_out::{
+    coverage_json, write_coverage_json, write_coverage_markdown, write_coverage_table,
+};
 pub use csv_out::write_csv;
 pub use escape::{defuse_formula, escape_control};
 pub use html::{escape_html, write_html, ReportContext};
 pub use ndjson::{write_ndjson, write_ndjson_update};
+pub use readiness_out::{readiness_json, write_readiness_markdown, write_readiness_table};
 pub use schema::AlertRecord;
 pub use table::write_table;

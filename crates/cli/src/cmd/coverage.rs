@@ -1,20 +1,78 @@
-//! `dllhound coverage`: can this telemetry show AN0052? Per host, per part of the analytic.
+//! `dllhound coverage`: can this telemetry show AN0052? Per host, per part of the analytic; and,
+//! with `--sysmon-config`, can this Sysmon configuration (before any data exists), and do the
+//! hosts send what it says.
 
 use crate::args::{CoverageArgs, CoverageFormat};
 use crate::summary::print_input_errors;
 use anyhow::{Context, Result};
+use dllhound_detect::coverage::HostCoverage;
+use dllhound_detect::PathClasses;
 use dllhound_ingest::expand_inputs;
+use dllhound_sysmon::{compare, probes, suggest, SysmonConfig};
 use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
+/// The configuration's evaluation, its suggestion, and the path it was read from.
+struct ConfigJudgement {
+    readiness: dllhound_sysmon::Readiness,
+    suggestion: Option<suggest::Suggestion>,
+}
+
+fn judge_config(a: &CoverageArgs, path: &Path) -> Result<ConfigJudgement> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading Sysmon configuration {}", path.display()))?;
+    let cfg = SysmonConfig::parse(&text)
+        .with_context(|| format!("Sysmon configuration {}", path.display()))?;
+    let table = match &a.probes {
+        Some(p) => {
+            let t = std::fs::read_to_string(p)
+                .with_context(|| format!("reading probe table {}", p.display()))?;
+            probes::parse(&t).with_context(|| format!("probe table {}", p.display()))?
+        }
+        None => probes::builtin(),
+    };
+    let name = path.display().to_string();
+    let readiness = dllhound_sysmon::evaluate(&name, &cfg, &table);
+    let suggestion = if a.suggest || a.write_config.is_some() {
+        let s = suggest::suggest(&text, &cfg, &table, &PathClasses::builtin());
+        if let Some(out) = &a.write_config {
+            std::fs::write(out, suggest::apply(&text, &cfg, &s))
+                .with_context(|| format!("writing {}", out.display()))?;
+            eprintln!(
+                "wrote {} (the configuration with the suggestion applied)",
+                out.display()
+            );
+        }
+        Some(s)
+    } else {
+        None
+    };
+    Ok(ConfigJudgement {
+        readiness,
+        suggestion,
+    })
+}
+
 pub fn run(a: CoverageArgs) -> Result<ExitCode> {
-    let (pool, threads) = super::pool(a.threads)?;
-    let (inputs, walk_errors) = expand_inputs(&a.paths);
-    let (opts, bar) = super::read_options(a.input_format, &inputs, threads, false);
-    let (stats, hosts) = pool.install(|| dllhound_engine::coverage(&inputs, &opts));
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    let judged = match &a.sysmon_config {
+        Some(p) => Some(judge_config(&a, p)?),
+        None => None,
+    };
+    let mut clean = true;
+    let hosts: Option<Vec<HostCoverage>> = if a.paths.is_empty() {
+        None
+    } else {
+        let (pool, threads) = super::pool(a.threads)?;
+        let (inputs, walk_errors) = expand_inputs(&a.paths);
+        let (opts, bar) = super::read_options(a.input_format, &inputs, threads, false);
+        let (stats, hosts) = pool.install(|| dllhound_engine::coverage(&inputs, &opts));
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        clean = print_input_errors(&stats, &walk_errors, 5);
+        Some(hosts)
+    };
     let sink: Box<dyn Write> = match &a.output {
         Some(p) => {
             Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
@@ -22,13 +80,52 @@ pub fn run(a: CoverageArgs) -> Result<ExitCode> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);
-    match a.output_format {
-        CoverageFormat::Table => dllhound_report::write_coverage_table(&mut out, &hosts)?,
-        CoverageFormat::Json => dllhound_report::write_coverage_json(&mut out, &hosts)?,
-        CoverageFormat::Markdown => dllhound_report::write_coverage_markdown(&mut out, &hosts)?,
+    match (&judged, &hosts) {
+        (Some(j), hosts) => {
+            let checks = hosts.as_ref().map(|h| compare::compare(&j.readiness, h));
+            let s = j.suggestion.as_ref();
+            match a.output_format {
+                CoverageFormat::Table => {
+                    dllhound_report::write_readiness_table(
+                        &mut out,
+                        &j.readiness,
+                        s,
+                        checks.as_deref(),
+                    )?;
+                    if let Some(h) = hosts {
+                        writeln!(out)?;
+                        dllhound_report::write_coverage_table(&mut out, h)?;
+                    }
+                }
+                CoverageFormat::Markdown => {
+                    dllhound_report::write_readiness_markdown(
+                        &mut out,
+                        &j.readiness,
+                        s,
+                        checks.as_deref(),
+                    )?;
+                    if let Some(h) = hosts {
+                        writeln!(out)?;
+                        dllhound_report::write_coverage_markdown(&mut out, h)?;
+                    }
+                }
+                CoverageFormat::Json => {
+                    let data = hosts.as_ref().map(|h| dllhound_report::coverage_json(h));
+                    let v =
+                        dllhound_report::readiness_json(&j.readiness, s, data, checks.as_deref());
+                    serde_json::to_writer_pretty(&mut out, &v)?;
+                    writeln!(out)?;
+                }
+            }
+        }
+        (None, Some(hosts)) => match a.output_format {
+            CoverageFormat::Table => dllhound_report::write_coverage_table(&mut out, hosts)?,
+            CoverageFormat::Json => dllhound_report::write_coverage_json(&mut out, hosts)?,
+            CoverageFormat::Markdown => dllhound_report::write_coverage_markdown(&mut out, hosts)?,
+        },
+        (None, None) => {}
     }
     out.flush()?;
-    let clean = print_input_errors(&stats, &walk_errors, 5);
     Ok(if clean {
         ExitCode::SUCCESS
     } else {
