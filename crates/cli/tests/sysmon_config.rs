@@ -189,3 +189,44 @@ fn a_configuration_sysmon_would_refuse_is_an_error_with_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn a_utf16_configuration_with_crlf_is_read_and_written_back_as_it_came() {
+    let text = BLIND_TO_LOADS.replace('\n', "\r\n");
+    let bytes: Vec<u8> = std::iter::once(0xFEFFu16)
+        .chain(text.encode_utf16())
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let c = tmp("utf16.xml", "");
+    std::fs::write(&c, bytes).unwrap();
+    let fixed = c.with_file_name("utf16-fixed.xml");
+    let v = json(&[
+        "coverage",
+        "--sysmon-config",
+        c.to_str().unwrap(),
+        "--write-config",
+        fixed.to_str().unwrap(),
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(v["headline"]["verdict"], "cannot_fire");
+    let out = std::fs::read(&fixed).unwrap();
+    assert_eq!(&out[..2], &[0xFF, 0xFE], "UTF-16 LE with its mark");
+    let units: Vec<u16> = out[2..]
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let back = String::from_utf16(&units).unwrap();
+    assert!(
+        !back.replace("\r\n", "").contains('\n'),
+        "CRLF kept throughout"
+    );
+    let again = json(&[
+        "coverage",
+        "--sysmon-config",
+        fixed.to_str().unwrap(),
+        "--output-format",
+        "json",
+    ]);
+    assert_eq!(again["headline"]["verdict"], "can_fire");
+}

@@ -106,6 +106,10 @@ pub struct SysmonConfig {
     /// its children.
     pub insert_at: usize,
     pub indent: String,
+    /// Additions must bring their own `<EventFiltering>` (the file has none, or an empty
+    /// `<EventFiltering/>`, which `replace` then names).
+    pub wrap: bool,
+    pub replace: Option<Range<usize>>,
 }
 
 /// A configuration Sysmon itself would refuse, or that is not XML.
@@ -120,8 +124,6 @@ pub enum ConfigError {
     NoSchema,
     #[error("schemaversion {0:?} is not a version number")]
     BadSchema(String),
-    #[error("<Sysmon> has no <EventFiltering>: nothing to evaluate")]
-    NoEventFiltering,
     #[error("line {line}: <{event}> needs onmatch=\"include\" or onmatch=\"exclude\"")]
     NoOnMatch { line: u32, event: String },
     #[error("line {line}: <{event}> has onmatch={value:?}; Sysmon knows include and exclude")]
@@ -176,13 +178,14 @@ impl SysmonConfig {
         let schema_range = attr.range_value();
         let filtering = root
             .children()
-            .find(|c| c.is_element() && c.tag_name().name() == "EventFiltering")
-            .ok_or(ConfigError::NoEventFiltering)?;
+            .find(|c| c.is_element() && c.tag_name().name() == "EventFiltering");
         let line = |pos: usize| doc.text_pos_at(pos).row;
 
         let mut sections = Vec::new();
         let mut ignored_for_schema = Vec::new();
-        for n in filtering.descendants().filter(|n| n.is_element()) {
+        // No <EventFiltering>: no sections, every type keeps its default (as Sysmon does).
+        let nodes = filtering.into_iter().flat_map(|f| f.descendants());
+        for n in nodes.filter(|n| n.is_element()) {
             let Some(event) = schema::by_rule_name(n.tag_name().name()) else {
                 continue;
             };
@@ -194,7 +197,20 @@ impl SysmonConfig {
             sections.push(section(n, event, schema_version, &line)?);
         }
 
-        let (insert_at, indent) = insertion_point(text, filtering);
+        let (insert_at, indent, wrap, replace) = match filtering {
+            Some(f) if text[f.range()].contains("</EventFiltering") => {
+                let (at, indent) = insertion_point(text, f);
+                (at, indent, false, None)
+            }
+            Some(f) => (f.range().start, "  ".into(), true, Some(f.range())),
+            None => {
+                let r = root.range();
+                let at = text[r.clone()]
+                    .rfind("</Sysmon")
+                    .map_or(r.end, |i| r.start + i);
+                (at, "  ".into(), true, None)
+            }
+        };
         Ok(SysmonConfig {
             schema_version,
             schema_range,
@@ -202,6 +218,8 @@ impl SysmonConfig {
             ignored_for_schema,
             insert_at,
             indent,
+            wrap,
+            replace,
         })
     }
 

@@ -31,6 +31,7 @@ pub mod probes;
 pub mod readiness;
 pub mod schema;
 pub mod suggest;
+pub mod text;
 
 pub use config::{ConfigError, SysmonConfig};
 pub use probes::Probe;

@@ -107,7 +107,7 @@ fn section_text(s: &Section) -> String {
 pub(crate) fn item_text(s: &Section, i: &Item) -> String {
     match i {
         Item::Filter(f) => format!(
-            "{} {} {} {:?}",
+            "{} {} {} \"{}\"",
             section_text(s),
             f.field,
             f.condition.name(),
@@ -123,7 +123,7 @@ pub(crate) fn item_text(s: &Section, i: &Item) -> String {
             };
             let inner: Vec<String> = filters
                 .iter()
-                .map(|f| format!("{} {} {:?}", f.field, f.condition.name(), f.value))
+                .map(|f| format!("{} {} \"{}\"", f.field, f.condition.name(), f.value))
                 .collect();
             format!("{} <Rule> {}", section_text(s), inner.join(join))
         }
@@ -135,21 +135,40 @@ fn judge(cfg: &SysmonConfig, p: &Probe) -> ProbeResult {
     let t = crate::schema::by_id(p.event_id);
     let tname = t.map_or("?", |t| t.rule_name);
     let (rule, reason) = match &d.decider {
-        Decider::SchemaTooOld => (
-            None,
-            format!(
-                "schemaversion {} predates {tname} (event {}, schema {}+): Sysmon ignores its rules and does not log it",
-                cfg.schema_version,
-                p.event_id,
-                t.map_or(String::new(), |t| t.since.to_string()),
-            ),
-        ),
+        Decider::SchemaTooOld => {
+            let ignored: Vec<String> = cfg
+                .ignored_for_schema
+                .iter()
+                .filter(|(e, _)| e.event_id == p.event_id)
+                .map(|(_, l)| l.to_string())
+                .collect();
+            let which = if ignored.is_empty() {
+                String::new()
+            } else {
+                format!(" (its section at line {} is ignored)", ignored.join(", "))
+            };
+            (
+                None,
+                format!(
+                    "schemaversion {} predates {tname} (event {}, schema {}+): Sysmon does not log it{which}",
+                    cfg.schema_version,
+                    p.event_id,
+                    t.map_or(String::new(), |t| t.since.to_string()),
+                ),
+            )
+        }
         Decider::NoSection => (
             None,
             if d.logged {
-                format!("no <{tname}> section: Sysmon logs event {} by default", p.event_id)
+                format!(
+                    "no <{tname}> section: Sysmon logs event {} by default",
+                    p.event_id
+                )
             } else {
-                format!("no <{tname}> section: Sysmon does not log event {} without one", p.event_id)
+                format!(
+                    "no <{tname}> section: Sysmon does not log event {} without one",
+                    p.event_id
+                )
             },
         ),
         Decider::Matched { section, item } => {
@@ -180,15 +199,27 @@ fn judge(cfg: &SysmonConfig, p: &Probe) -> ProbeResult {
                 text: section_text(s),
             }),
             if d.logged {
-                format!("no exclude rule of the only <{tname}> section (line {}) matches it", s.line)
+                format!(
+                    "no exclude rule of the only <{tname}> section (line {}) matches it",
+                    s.line
+                )
             } else if s.items.is_empty() {
-                format!("the <{tname}> include section (line {}) is empty: it logs nothing", s.line)
+                format!(
+                    "the <{tname}> include section (line {}) is empty: it logs nothing",
+                    s.line
+                )
             } else {
-                format!("no include rule of the only <{tname}> section (line {}) matches it", s.line)
+                format!(
+                    "no include rule of the only <{tname}> section (line {}) matches it",
+                    s.line
+                )
             },
         ),
         Decider::NoneOfSeveral(ss) => {
-            let include = ss.iter().find(|s| s.onmatch == OnMatch::Include).unwrap_or(&ss[0]);
+            let include = ss
+                .iter()
+                .find(|s| s.onmatch == OnMatch::Include)
+                .unwrap_or(&ss[0]);
             (
                 Some(RuleRef {
                     line: include.line,

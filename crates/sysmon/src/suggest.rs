@@ -294,8 +294,9 @@ fn group_xml(
     rules: &[String],
     indent: &str,
 ) -> String {
-    let i2 = format!("{indent}{indent}");
-    let i3 = format!("{i2}{indent}");
+    let unit = if indent.is_empty() { "  " } else { indent };
+    let i2 = format!("{indent}{unit}");
+    let i3 = format!("{i2}{unit}");
     let mut x = format!(
         "{indent}<!-- dllhound: lets Sysmon log what AN0052 ({}) needs -->\n",
         parts.join(", ")
@@ -467,7 +468,15 @@ pub fn apply(text: &str, cfg: &SysmonConfig, s: &Suggestion) -> String {
             edits.push((line_span(text, x), String::new()));
         }
     }
-    if !s.additions.is_empty() {
+    if !s.additions.is_empty() && cfg.wrap {
+        let mut xml: String = s.additions.iter().map(|a| a.xml.as_str()).collect();
+        xml = format!("<EventFiltering>\n{xml}</EventFiltering>\n");
+        if text.contains("\r\n") {
+            xml = xml.replace('\n', "\r\n");
+        }
+        let at = cfg.replace.clone().unwrap_or(cfg.insert_at..cfg.insert_at);
+        edits.push((at, xml));
+    } else if !s.additions.is_empty() {
         let at = text[..cfg.insert_at]
             .rfind('\n')
             .map_or(cfg.insert_at, |i| {
@@ -477,7 +486,11 @@ pub fn apply(text: &str, cfg: &SysmonConfig, s: &Suggestion) -> String {
                     cfg.insert_at
                 }
             });
-        let xml: String = s.additions.iter().map(|a| a.xml.as_str()).collect();
+        let mut xml: String = s.additions.iter().map(|a| a.xml.as_str()).collect();
+        // Keep the file's line endings.
+        if text.contains("\r\n") {
+            xml = xml.replace('\n', "\r\n");
+        }
         edits.push((at..at, xml));
     }
     edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));

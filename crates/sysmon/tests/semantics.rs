@@ -325,6 +325,24 @@ fn the_suggestion_removes_the_excludes_that_hide_probes_and_adds_what_is_missing
 }
 
 #[test]
+fn without_event_filtering_every_type_keeps_its_default_and_the_fix_brings_one() {
+    let probes = probes::builtin();
+    for text in [
+        "<Sysmon schemaversion=\"4.90\">\n  <HashAlgorithms>sha256</HashAlgorithms>\n</Sysmon>\n",
+        "<Sysmon schemaversion=\"4.90\">\n  <EventFiltering/>\n</Sysmon>\n",
+    ] {
+        let c = SysmonConfig::parse(text).unwrap();
+        let r = evaluate("t", &c, &probes);
+        assert_eq!(r.verdict("follow_on_exec"), Some("logged"), "{text}");
+        assert_eq!(r.verdict("trigger_path"), Some("not_logged"), "{text}");
+        let s = suggest::suggest(text, &c, &probes, &PathClasses::builtin());
+        assert!(s.remaining.is_empty(), "{text}: {:?}", s.remaining);
+        let fixed = suggest::apply(text, &c, &s);
+        assert_eq!(fixed.matches("<EventFiltering").count(), 1, "{fixed}");
+    }
+}
+
+#[test]
 fn an_old_schema_is_raised_for_the_event_types_it_predates() {
     let text = "<Sysmon schemaversion=\"4.1\"><EventFiltering>\n<ProcessCreate onmatch=\"exclude\"/>\n</EventFiltering></Sysmon>";
     let c = SysmonConfig::parse(text).unwrap();

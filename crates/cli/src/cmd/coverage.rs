@@ -13,15 +13,17 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-/// The configuration's evaluation, its suggestion, and the path it was read from.
+/// The configuration's evaluation and, when asked for, its suggestion.
 struct ConfigJudgement {
     readiness: dllhound_sysmon::Readiness,
     suggestion: Option<suggest::Suggestion>,
 }
 
 fn judge_config(a: &CoverageArgs, path: &Path) -> Result<ConfigJudgement> {
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .with_context(|| format!("reading Sysmon configuration {}", path.display()))?;
+    let (text, encoding) = dllhound_sysmon::text::decode(&bytes)
+        .with_context(|| format!("Sysmon configuration {}", path.display()))?;
     let cfg = SysmonConfig::parse(&text)
         .with_context(|| format!("Sysmon configuration {}", path.display()))?;
     let table = match &a.probes {
@@ -37,7 +39,8 @@ fn judge_config(a: &CoverageArgs, path: &Path) -> Result<ConfigJudgement> {
     let suggestion = if a.suggest || a.write_config.is_some() {
         let s = suggest::suggest(&text, &cfg, &table, &PathClasses::builtin());
         if let Some(out) = &a.write_config {
-            std::fs::write(out, suggest::apply(&text, &cfg, &s))
+            let fixed = suggest::apply(&text, &cfg, &s);
+            std::fs::write(out, dllhound_sysmon::text::encode(&fixed, encoding))
                 .with_context(|| format!("writing {}", out.display()))?;
             eprintln!(
                 "wrote {} (the configuration with the suggestion applied)",
@@ -84,32 +87,34 @@ pub fn run(a: CoverageArgs) -> Result<ExitCode> {
         (Some(j), hosts) => {
             let checks = hosts.as_ref().map(|h| compare::compare(&j.readiness, h));
             let s = j.suggestion.as_ref();
-            match a.output_format {
-                CoverageFormat::Table => {
-                    dllhound_report::write_readiness_table(
-                        &mut out,
-                        &j.readiness,
-                        s,
-                        checks.as_deref(),
-                    )?;
+            type Readiness = fn(
+                &mut dyn Write,
+                &dllhound_sysmon::Readiness,
+                Option<&suggest::Suggestion>,
+                Option<&[compare::HostCheck]>,
+            ) -> std::io::Result<()>;
+            type Coverage = fn(&mut dyn Write, &[HostCoverage]) -> std::io::Result<()>;
+            let text: Option<(Readiness, Coverage)> = match a.output_format {
+                CoverageFormat::Table => Some((
+                    dllhound_report::write_readiness_table,
+                    dllhound_report::write_coverage_table,
+                )),
+                CoverageFormat::Markdown => Some((
+                    dllhound_report::write_readiness_markdown,
+                    dllhound_report::write_coverage_markdown,
+                )),
+                CoverageFormat::Json => None,
+            };
+            match text {
+                // The configuration first, then the data it was compared with.
+                Some((readiness, coverage)) => {
+                    readiness(&mut out, &j.readiness, s, checks.as_deref())?;
                     if let Some(h) = hosts {
                         writeln!(out)?;
-                        dllhound_report::write_coverage_table(&mut out, h)?;
+                        coverage(&mut out, h)?;
                     }
                 }
-                CoverageFormat::Markdown => {
-                    dllhound_report::write_readiness_markdown(
-                        &mut out,
-                        &j.readiness,
-                        s,
-                        checks.as_deref(),
-                    )?;
-                    if let Some(h) = hosts {
-                        writeln!(out)?;
-                        dllhound_report::write_coverage_markdown(&mut out, h)?;
-                    }
-                }
-                CoverageFormat::Json => {
+                None => {
                     let data = hosts.as_ref().map(|h| dllhound_report::coverage_json(h));
                     let v =
                         dllhound_report::readiness_json(&j.readiness, s, data, checks.as_deref());
