@@ -110,6 +110,11 @@ pub struct SysmonConfig {
     /// `<EventFiltering/>`, which `replace` then names).
     pub wrap: bool,
     pub replace: Option<Range<usize>>,
+    /// Every event-type element directly under `<EventFiltering>` (any type, not only AN0052's),
+    /// and the byte offset after `<RuleGroup` of each group without `groupRelation`: the places
+    /// whose rules combine by the schema's default (OR at 4.1 and below, AND above).
+    pub ungrouped: Vec<Range<usize>>,
+    pub groups_without_relation: Vec<usize>,
 }
 
 /// A configuration Sysmon itself would refuse, or that is not XML.
@@ -117,7 +122,7 @@ pub struct SysmonConfig {
 #[non_exhaustive]
 pub enum ConfigError {
     #[error("not well-formed XML: {0}")]
-    Xml(#[from] roxmltree::Error),
+    Xml(roxmltree::Error),
     #[error("the root element is <{0}>, not <Sysmon>")]
     NotSysmon(String),
     #[error("<Sysmon> has no schemaversion attribute")]
@@ -164,7 +169,8 @@ impl SysmonConfig {
                 allow_dtd: true,
                 ..Default::default()
             },
-        )?;
+        )
+        .map_err(ConfigError::Xml)?;
         let root = doc.root_element();
         if root.tag_name().name() != "Sysmon" {
             return Err(ConfigError::NotSysmon(root.tag_name().name().to_string()));
@@ -197,6 +203,22 @@ impl SysmonConfig {
             sections.push(section(n, event, schema_version, &line)?);
         }
 
+        let mut ungrouped = Vec::new();
+        let mut groups_without_relation = Vec::new();
+        for c in filtering
+            .iter()
+            .flat_map(|f| f.children())
+            .filter(|c| c.is_element())
+        {
+            if is(c, "RuleGroup") {
+                if c.attribute("groupRelation").is_none() {
+                    let start = c.range().start;
+                    groups_without_relation.push(start + 1 + c.tag_name().name().len());
+                }
+            } else {
+                ungrouped.push(c.range());
+            }
+        }
         let (insert_at, indent, wrap, replace) = match filtering {
             Some(f) if text[f.range()].contains("</EventFiltering") => {
                 let (at, indent) = insertion_point(text, f);
@@ -220,6 +242,8 @@ impl SysmonConfig {
             indent,
             wrap,
             replace,
+            ungrouped,
+            groups_without_relation,
         })
     }
 

@@ -409,10 +409,9 @@ pub fn suggest(
         notes.push(format!(
             "schemaversion {v} needs a Sysmon that knows it (4.90: Sysmon 15 or later)"
         ));
-        if cfg.schema_version <= SchemaVersion::from_thousandths(4100) {
+        if crosses_4_1(cfg, Some(v)) {
             notes.push(
-                "raising the schema past 4.1 makes sections outside a RuleGroup combine with AND instead of OR: check them"
-                    .into(),
+                "raising the schema past 4.1 would make rules outside a RuleGroup (or in one without groupRelation) combine with AND: they are put in <RuleGroup groupRelation=\"or\"> so they keep combining with OR".into(),
             );
         }
     }
@@ -442,6 +441,12 @@ pub fn suggest(
     s
 }
 
+/// Does raising the schema to `to` change how ungrouped rules combine (OR at 4.1 and below)?
+fn crosses_4_1(cfg: &SysmonConfig, to: Option<SchemaVersion>) -> bool {
+    let v41 = SchemaVersion::from_thousandths(4100);
+    cfg.schema_version <= v41 && to.is_some_and(|t| t > v41)
+}
+
 /// Widens a removal to whole lines when the element is alone on its lines.
 fn line_span(text: &str, r: &Range<usize>) -> Range<usize> {
     let start = text[..r.start].rfind('\n').map_or(0, |i| i + 1);
@@ -462,6 +467,16 @@ pub fn apply(text: &str, cfg: &SysmonConfig, s: &Suggestion) -> String {
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     if let Some(v) = &s.schema_version {
         edits.push((cfg.schema_range.clone(), v.clone()));
+        // Keep OR where the old schema's default gave OR.
+        if crosses_4_1(cfg, SchemaVersion::parse(v)) {
+            for r in &cfg.ungrouped {
+                edits.push((r.start..r.start, "<RuleGroup groupRelation=\"or\">".into()));
+                edits.push((r.end..r.end, "</RuleGroup>".into()));
+            }
+            for &at in &cfg.groups_without_relation {
+                edits.push((at..at, " groupRelation=\"or\"".into()));
+            }
+        }
     }
     for r in &s.removals {
         for x in &r.ranges {
@@ -493,7 +508,8 @@ pub fn apply(text: &str, cfg: &SysmonConfig, s: &Suggestion) -> String {
         }
         edits.push((at..at, xml));
     }
-    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    // Right to left; at one offset, an opening tag goes in before a closing one lands ahead of it.
+    edits.sort_by_key(|(r, new)| (std::cmp::Reverse(r.start), new.starts_with("</")));
     let mut out = text.to_string();
     for (r, new) in edits {
         out.replace_range(r, &new);

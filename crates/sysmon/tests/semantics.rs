@@ -343,16 +343,34 @@ fn without_event_filtering_every_type_keeps_its_default_and_the_fix_brings_one()
 }
 
 #[test]
-fn an_old_schema_is_raised_for_the_event_types_it_predates() {
-    let text = "<Sysmon schemaversion=\"4.1\"><EventFiltering>\n<ProcessCreate onmatch=\"exclude\"/>\n</EventFiltering></Sysmon>";
+fn an_old_schema_is_raised_and_its_ungrouped_rules_keep_combining_with_or() {
+    // At 4.1 this include section ORs its two rules: rundll32 and regsvr32 both log. Above 4.1
+    // it would AND them (nothing logs), so the raise wraps it in an OR group.
+    let text = "<Sysmon schemaversion=\"4.1\"><EventFiltering>\n<ProcessCreate onmatch=\"include\">\n<Image condition=\"image\">rundll32.exe</Image>\n<CommandLine condition=\"contains\">regsvr32</CommandLine>\n<OriginalFileName condition=\"is\">RUNDLL32.EXE</OriginalFileName>\n</ProcessCreate>\n<RuleGroup><NetworkConnect onmatch=\"exclude\"/></RuleGroup>\n</EventFiltering></Sysmon>";
     let c = SysmonConfig::parse(text).unwrap();
-    let s = suggest::suggest(text, &c, &probes::builtin(), &PathClasses::builtin());
+    let table = probes::builtin();
+    assert_eq!(
+        evaluate("t", &c, &table).verdict("follow_on_exec"),
+        Some("logged")
+    );
+    let s = suggest::suggest(text, &c, &table, &PathClasses::builtin());
     assert_eq!(s.schema_version.as_deref(), Some("4.90"));
     assert!(
-        s.notes.iter().any(|n| n.contains("AND instead of OR")),
+        s.notes.iter().any(|n| n.contains("keep combining with OR")),
         "{:?}",
         s.notes
     );
     assert!(s.remaining.is_empty(), "{:?}", s.remaining);
-    assert!(suggest::apply(text, &c, &s).starts_with("<Sysmon schemaversion=\"4.90\">"));
+    let fixed = suggest::apply(text, &c, &s);
+    assert!(fixed.starts_with("<Sysmon schemaversion=\"4.90\">"));
+    assert!(
+        fixed.contains("<RuleGroup groupRelation=\"or\"><ProcessCreate onmatch=\"include\">"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("<RuleGroup groupRelation=\"or\"><NetworkConnect"),
+        "{fixed}"
+    );
+    let after = evaluate("f", &SysmonConfig::parse(&fixed).unwrap(), &table);
+    assert!(after.all_logged(), "{fixed}\n{:#?}", after.parts);
 }
