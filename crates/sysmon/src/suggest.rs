@@ -511,7 +511,14 @@ pub fn apply(text: &str, cfg: &SysmonConfig, s: &Suggestion) -> String {
     // Right to left; at one offset, an opening tag goes in before a closing one lands ahead of it.
     edits.sort_by_key(|(r, new)| (std::cmp::Reverse(r.start), new.starts_with("</")));
     let mut out = text.to_string();
+    // Edits never overlap (each is a distinct element's range, or an insertion at an element's
+    // edge); one that would is skipped rather than allowed to cut into another.
+    let mut left_of = text.len();
     for (r, new) in edits {
+        if r.end > left_of || r.start > r.end {
+            continue;
+        }
+        left_of = r.start;
         out.replace_range(r, &new);
     }
     out
