@@ -28,7 +28,7 @@ pub enum Command {
     /// Learn a prevalence baseline of trigger loads.
     #[command(subcommand)]
     Baseline(BaselineCommand),
-    /// Report, per host, whether the telemetry can show each part of AN0052.
+    /// Can AN0052 fire? Per host from the telemetry, and from a Sysmon configuration (--sysmon-config).
     Coverage(CoverageArgs),
     /// Write synthetic fleet telemetry (Sysmon JSON lines) with planted AN0052 chains.
     Simulate(SimulateArgs),
