@@ -28,7 +28,7 @@ pub const LOLBIN_LOADERS: &[&str] = &[
 ];
 
 /// Writers whose freshly dropped DLLs are riskier: browsers, Office, archivers, script hosts, downloaders.
-pub const RISKY_WRITERS: &[&str] = &[
+const RISKY_WRITERS: &[&str] = &[
     "chrome.exe",
     "msedge.exe",
     "firefox.exe",

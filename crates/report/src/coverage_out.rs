@@ -1,5 +1,6 @@
 //! The coverage report: a terminal table, JSON, or Markdown.
 
+use crate::escape::md;
 use crate::escape_control;
 use dllhound_detect::coverage::{fleet_summary, HostCoverage};
 use std::io::{self, Write};
@@ -147,10 +148,6 @@ pub fn coverage_json(hosts: &[HostCoverage]) -> serde_json::Value {
 pub fn write_coverage_json(out: &mut dyn Write, hosts: &[HostCoverage]) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, &coverage_json(hosts))?;
     writeln!(out)
-}
-
-fn md(s: &str) -> String {
-    escape_control(s).replace('|', "\\|")
 }
 
 /// A Markdown section per host: a facts table and a verdict table.

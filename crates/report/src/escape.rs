@@ -36,6 +36,11 @@ pub fn escape_control(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A Markdown table cell: control characters escaped, `|` kept from splitting the cell.
+pub(crate) fn md(s: &str) -> String {
+    escape_control(s).replace('|', "\\|")
+}
+
 /// Prefixes a cell that a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR) with `'`.
 pub fn defuse_formula(s: &str) -> Cow<'_, str> {
     match s.chars().next() {

@@ -2,6 +2,7 @@
 //! table, Markdown (audit evidence) or JSON, with the suggested change and, when data was given
 //! too, the per-host comparison.
 
+use crate::escape::md;
 use crate::escape_control;
 use dllhound_sysmon::compare::HostCheck;
 use dllhound_sysmon::suggest::Suggestion;
@@ -161,10 +162,6 @@ fn write_checks_text(out: &mut dyn Write, checks: &[HostCheck]) -> io::Result<()
         }
     }
     Ok(())
-}
-
-fn md(s: &str) -> String {
-    escape_control(s).replace('|', "\\|")
 }
 
 /// Markdown: the headline, a verdict table, every dropped probe with its rule, the suggestion.

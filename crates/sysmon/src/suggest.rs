@@ -121,9 +121,11 @@ fn rule(field: &str, cond: &str, value: &str, part: &str) -> String {
     )
 }
 
-/// Processes whose network and DNS activity (c) needs: the LOLBin loaders, Office, script hosts.
+/// Processes whose network and DNS activity (c) needs: the engine's LOLBin loaders, then
+/// Office and the script hosts (the loaders of this analytic's initial-access chains).
 fn loader_names() -> Vec<&'static str> {
-    let office_and_scripts = [
+    let mut v: Vec<&'static str> = lolbin::LOLBIN_LOADERS.to_vec();
+    for n in [
         "winword.exe",
         "excel.exe",
         "powerpnt.exe",
@@ -135,19 +137,11 @@ fn loader_names() -> Vec<&'static str> {
         "cscript.exe",
         "powershell.exe",
         "pwsh.exe",
-    ];
-    let mut v: Vec<&'static str> = lolbin::LOLBIN_LOADERS.to_vec();
-    v.extend(
-        lolbin::RISKY_WRITERS
-            .iter()
-            .filter(|w| office_and_scripts.contains(w)),
-    );
-    for n in office_and_scripts {
+    ] {
         if !v.contains(&n) {
             v.push(n);
         }
     }
-    v.dedup();
     v
 }
 
