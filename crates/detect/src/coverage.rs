@@ -159,6 +159,9 @@ impl HostCoverage {
                 FileWriteKind::Create => self.file_creates += 1,
                 FileWriteKind::Stream => self.file_streams += 1,
                 FileWriteKind::ExecutableDetected => self.executables_detected += 1,
+                FileWriteKind::CreationTimeChanged
+                | FileWriteKind::Delete
+                | FileWriteKind::DeleteDetected => {}
             },
             EventKind::ProcessStart(p) => {
                 self.process_starts += 1;

@@ -15,8 +15,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::OnceLock;
 
-/// Event ids some decoder uses, in any log (Sysmon 1 3 7 11 13 15 22 29, Security 4688).
-const RELEVANT: [u32; 9] = [1, 3, 7, 11, 13, 15, 22, 29, 4688];
+/// Event ids some decoder uses, in any log (Sysmon 1 2 3 7 11 13 15 22 23 26 29, Security 4688).
+const RELEVANT: [u32; 12] = [1, 2, 3, 7, 11, 13, 15, 22, 23, 26, 29, 4688];
 
 /// Sysmon 13 (registry value set) is among the most frequent events, and only COM server
 /// registrations (`…\InprocServer32`) are decoded: a record of id 13 that does not contain

@@ -45,7 +45,7 @@ pub enum EventKind {
     ProcessStart(ProcessStart),
     /// Sysmon 7.
     ImageLoad(ImageLoad),
-    /// Sysmon 11, 15, 29.
+    /// Sysmon 11, 15, 29 (writes); 2, 23, 26 (creation-time change, deletes: file history only).
     FileWrite(FileWrite),
     /// Sysmon 3.
     Network(NetworkConnect),
@@ -136,9 +136,38 @@ pub enum FileWriteKind {
     Stream,
     /// Sysmon 29 FileExecutableDetected.
     ExecutableDetected,
+    /// Sysmon 2 FileCreateTime: the file's creation time was changed (timestomping). Not a write.
+    CreationTimeChanged,
+    /// Sysmon 23 FileDelete (archived) and ECS / MDE deletions. Not a write.
+    Delete,
+    /// Sysmon 26 FileDeleteDetected (logged, not archived). Not a write.
+    DeleteDetected,
 }
 
-/// A file was created or overwritten.
+impl FileWriteKind {
+    /// True for the kinds that put content on disk (branch (a) reads only these).
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            FileWriteKind::Create | FileWriteKind::Stream | FileWriteKind::ExecutableDetected
+        )
+    }
+
+    /// The word a file history shows: `create`, `stream`, `executable_detected`,
+    /// `creation_time_changed`, `delete`, `delete_detected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileWriteKind::Create => "create",
+            FileWriteKind::Stream => "stream",
+            FileWriteKind::ExecutableDetected => "executable_detected",
+            FileWriteKind::CreationTimeChanged => "creation_time_changed",
+            FileWriteKind::Delete => "delete",
+            FileWriteKind::DeleteDetected => "delete_detected",
+        }
+    }
+}
+
+/// A file was created or overwritten (or, by [`FileWriteKind`], deleted or its creation time changed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileWrite {
     pub process: ProcessKey,
@@ -148,6 +177,8 @@ pub struct FileWrite {
     pub target: WinPath,
     pub how: FileWriteKind,
     pub sha256: Option<Box<str>>,
+    /// Sysmon 2: the creation time the file was given, and the one it had.
+    pub creation_time: Option<(Timestamp, Option<Timestamp>)>,
 }
 
 /// A network connection.

@@ -105,11 +105,15 @@ impl Corroborator for FreshWrite {
         },
     };
 
-    /// Every file write, moved out of the event.
+    /// Every file write, moved out of the event (deletes and creation-time changes are not
+    /// writes: they go to the file history only, [`crate::context::history`]).
     fn hold(ev: &mut Event) -> Option<(Box<str>, FileWrite)> {
         let EventKind::FileWrite(w) = &mut ev.kind else {
             return None;
         };
+        if !w.how.is_write() {
+            return None;
+        }
         let key = index_key(w.target.match_key()).0.into();
         let w = FileWrite {
             process: std::mem::replace(&mut w.process, ProcessKey::Unknown),
@@ -118,6 +122,7 @@ impl Corroborator for FreshWrite {
             target: std::mem::replace(&mut w.target, WinPath::new("")),
             how: w.how,
             sha256: w.sha256.take(),
+            creation_time: None,
         };
         Some((key, w))
     }

@@ -88,6 +88,7 @@ pub fn write(host: &str, secs: f64, rec: u64, proc_: &str, image: &str, target: 
             target: WinPath::new(target),
             how: FileWriteKind::Create,
             sha256: None,
+            creation_time: None,
         }),
     )
 }

@@ -130,6 +130,30 @@ fn initiated(v: &Value) -> Option<bool> {
     }
 }
 
+/// What an ECS file event did: a deletion (`event.type: deletion`), a creation-time change
+/// (`event.action` naming it, as Elastic's Sysmon pipeline does for event 2), or a write (creation,
+/// change, overwrite, rename, modification); `None` for anything else (opens, reads).
+fn file_action(v: &Value) -> Option<FileWriteKind> {
+    let action = s(v, "event.action")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if ["creation-time", "creation_time", "creation time"]
+        .iter()
+        .any(|w| action.contains(w))
+    {
+        return Some(FileWriteKind::CreationTimeChanged);
+    }
+    if has(v, "event.type", "deletion") || action.contains("delet") {
+        return Some(FileWriteKind::Delete);
+    }
+    let written = has(v, "event.type", "creation")
+        || has(v, "event.type", "change")
+        || ["creation", "overwrite", "rename", "modification"]
+            .iter()
+            .any(|a| has(v, "event.action", a));
+    written.then_some(FileWriteKind::Create)
+}
+
 fn process_image(v: &Value) -> WinPath {
     WinPath::new(s(v, "process.executable").as_deref().unwrap_or(""))
 }
@@ -182,12 +206,10 @@ impl RecordFormat for Ecs {
                 signer_by_sha1: false,
             })
         } else if cat("file") {
-            let written = has(v, "event.type", "creation")
-                || has(v, "event.type", "change")
-                || ["creation", "overwrite", "rename", "modification"]
-                    .iter()
-                    .any(|a| has(v, "event.action", a));
-            let Some(path) = s(v, "file.path").filter(|_| written) else {
+            let Some(how) = file_action(v) else {
+                return Ok(None);
+            };
+            let Some(path) = s(v, "file.path") else {
                 return Ok(None);
             };
             EventKind::FileWrite(FileWrite {
@@ -195,8 +217,9 @@ impl RecordFormat for Ecs {
                 pid,
                 image,
                 target: WinPath::new(&path),
-                how: FileWriteKind::Create,
+                how,
                 sha256: s(v, "file.hash.sha256").map(|h| h.to_ascii_lowercase().into()),
+                creation_time: None,
             })
         } else if cat("process") {
             if !(has(v, "event.type", "start")
@@ -339,7 +362,7 @@ fn winlog(v: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
                 (!hashes.is_empty()).then(|| Cow::Owned(hashes.join(","))),
             );
         }
-        11 | 15 | 29 => fill("TargetFilename", s(v, "file.path")),
+        2 | 11 | 15 | 23 | 26 | 29 => fill("TargetFilename", s(v, "file.path")),
         3 => {
             fill("DestinationIp", s(v, "destination.ip"));
             fill("DestinationPort", s(v, "destination.port"));

@@ -241,9 +241,11 @@ impl RecordFormat for Mde {
                 })
             }
             "DeviceFileEvents" => {
-                if !matches!(&*action, "FileCreated" | "FileModified" | "FileRenamed") {
-                    return Ok(None);
-                }
+                let how = match &*action {
+                    "FileCreated" | "FileModified" | "FileRenamed" => FileWriteKind::Create,
+                    "FileDeleted" => FileWriteKind::Delete,
+                    _ => return Ok(None),
+                };
                 let target = full_path(f, "FolderPath", "FileName")
                     .ok_or("file event without FolderPath")?;
                 let (process, pid, image) = initiating(f);
@@ -252,8 +254,9 @@ impl RecordFormat for Mde {
                     pid,
                     image,
                     target,
-                    how: FileWriteKind::Create,
+                    how,
                     sha256: lower(f, "SHA256"),
+                    creation_time: None,
                 })
             }
             "DeviceRegistryEvents" => {

@@ -54,7 +54,7 @@ pub struct Header<'a> {
 /// True for the (log, id) pairs AN0052 reads.
 pub fn is_relevant(log: Log, id: u32) -> bool {
     match log {
-        Log::Sysmon => matches!(id, 1 | 3 | 7 | 11 | 13 | 15 | 22 | 29),
+        Log::Sysmon => matches!(id, 1 | 2 | 3 | 7 | 11 | 13 | 15 | 22 | 23 | 26 | 29),
         Log::Security => id == 4688,
         Log::Other => false,
     }
@@ -97,6 +97,9 @@ pub fn decode(h: Header<'_>, d: Fields<'_>, ctx: &RecordContext) -> Result<Optio
         (_, 11) => file_write(d, FileWriteKind::Create)?,
         (_, 15) => file_write(d, FileWriteKind::Stream)?,
         (_, 29) => file_write(d, FileWriteKind::ExecutableDetected)?,
+        (_, 2) => file_write(d, FileWriteKind::CreationTimeChanged)?,
+        (_, 23) => file_write(d, FileWriteKind::Delete)?,
+        (_, 26) => file_write(d, FileWriteKind::DeleteDetected)?,
         (_, 22) => dns(d)?,
         (_, 13) => match com_server(d) {
             Some(k) => k,
@@ -261,6 +264,13 @@ fn file_write(d: Fields<'_>, how: FileWriteKind) -> Result<EventKind, String> {
     let image = path(d, "Image");
     let (process, pid) = process_key(d, "ProcessGuid", "ProcessId", &image);
     let sha256 = sha256(d, "Hashes").or_else(|| sha256(d, "Hash"));
+    let creation_time = match how {
+        FileWriteKind::CreationTimeChanged => {
+            let at = |name| d.get(name).and_then(|t| Timestamp::parse(t.trim()).ok());
+            at("CreationUtcTime").map(|new| (new, at("PreviousCreationUtcTime")))
+        }
+        _ => None,
+    };
     Ok(EventKind::FileWrite(FileWrite {
         process,
         pid,
@@ -268,6 +278,7 @@ fn file_write(d: Fields<'_>, how: FileWriteKind) -> Result<EventKind, String> {
         target,
         how,
         sha256,
+        creation_time,
     }))
 }
 
