@@ -1,6 +1,11 @@
 //! What the detector finds: alerts with their evidence and timeline.
 
 use crate::branches::EvidenceSet;
+use crate::context::children::Child;
+use crate::context::history::FileEvent;
+use crate::context::incident::IncidentRef;
+use crate::context::lineage::Lineage;
+use crate::context::prevalence::Prevalence;
 use crate::{PathClass, Severity};
 use dllhound_model::{ProcessKey, Provenance, Signature, Timestamp, WinPath};
 use serde::Serialize;
@@ -47,9 +52,21 @@ pub struct Alert {
     pub executable: WinPath,
     pub command_line: Option<Box<str>>,
     pub parent_executable: Option<WinPath>,
+    /// The loader's parent and grandparent ([`crate::context::lineage`]).
+    pub parent: Lineage,
+    /// What the loader started within the window after the load ([`crate::context::children`]).
+    pub children: Vec<Child>,
     pub user: Option<Box<str>>,
     pub dll: WinPath,
     pub dll_sha256: Option<Box<str>>,
+    /// Every file event of the DLL's path on this host in the input ([`crate::context::history`]).
+    pub file_history: Vec<FileEvent>,
+    /// When the DLL's path first appears in the history (its earliest non-delete event).
+    pub file_first_seen: Option<Timestamp>,
+    /// Hosts with a trigger load of the same DLL ([`crate::context::prevalence`]).
+    pub prevalence: Option<Prevalence>,
+    /// The incident this alert belongs to (alerts only; [`crate::context::incident`]).
+    pub incident: Option<IncidentRef>,
     pub classes: Vec<PathClass>,
     pub signature: Signature,
     /// How many load records (duplicates included) the process logged for this DLL.

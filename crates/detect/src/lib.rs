@@ -31,6 +31,7 @@ pub mod baseline;
 pub mod branches;
 mod classify;
 mod config;
+pub mod context;
 mod correlate;
 pub mod coverage;
 pub mod lolbin;
@@ -48,6 +49,7 @@ pub use branches::{
 };
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::{Config, SharedBudget};
+pub use context::finalize;
 pub use correlate::{Correlator, Emission, Outcome, Stats};
 pub use netclass::DestinationClass;
 pub use score::Severity;

@@ -4,6 +4,8 @@
 //! [`dllhound_model::Footprint`]), so the correlator can keep the sum over its hosts under a budget.
 
 use crate::branches::{add_gone, BranchStores, Store};
+use crate::context::children::Spawn;
+use crate::context::history::FileHistory;
 use crate::trigger::Trigger;
 use dllhound_model::{
     ComServer, Footprint, ImageLoad, ProcessKey, ProcessStart, Provenance, Signature,
@@ -85,8 +87,10 @@ pub struct HostState {
     pub branches: BranchStores,
     /// Every process start, for enrichment (kept for the process retention).
     pub procs: Store<ProcessKey, ProcessStart>,
-    /// Executables of processes each process started (its children's main images), by parent.
-    pub spawned: Store<ProcessKey, Box<str>>,
+    /// The processes each process started (identity and main image), by parent.
+    pub spawned: Store<ProcessKey, Spawn>,
+    /// File events of module-like paths over the whole run ([`crate::context::history`]).
+    pub history: FileHistory,
     /// COM in-process server registrations by class id (kept as long as process starts).
     pub coms: Store<Box<str>, ComServer>,
     /// Signer facts by SHA-1 (MDE certificate rows), kept for the reach they sign loads in
@@ -111,6 +115,7 @@ impl HostState {
             branches: BranchStores::default(),
             procs: Store::default(),
             spawned: Store::default(),
+            history: FileHistory::default(),
             coms: Store::default(),
             certs: HashMap::new(),
         }
@@ -122,6 +127,7 @@ impl HostState {
             && self.branches.is_empty()
             && self.procs.is_empty()
             && self.spawned.is_empty()
+            && self.history.is_empty()
             && self.coms.is_empty()
             && self.certs.is_empty()
     }
@@ -135,7 +141,15 @@ impl HostState {
         self.bytes += self.procs.insert(h.ev.process.clone(), h, false);
     }
 
-    pub fn add_spawned(&mut self, parent: ProcessKey, h: Held<Box<str>>) {
+    /// Remembers a file event in the host's file history.
+    pub fn add_history(&mut self, ev: &dllhound_model::Event) {
+        if let dllhound_model::EventKind::FileWrite(w) = &ev.kind {
+            let delta = self.history.record(ev.time.millis(), w, &ev.provenance);
+            self.bytes = self.bytes.saturating_add_signed(delta);
+        }
+    }
+
+    pub fn add_spawned(&mut self, parent: ProcessKey, h: Held<Spawn>) {
         self.bytes += self.spawned.insert(parent, h, false);
     }
 
@@ -177,6 +191,14 @@ impl HostState {
         gone.0
     }
 
+    /// Drops file-history entries older than `keep_from` (memory pressure only: the history is
+    /// otherwise kept for the whole run). Returns how many went.
+    pub fn sweep_history(&mut self, keep_from: i64) -> u64 {
+        let (n, bytes) = self.history.sweep(keep_from);
+        self.bytes = self.bytes.saturating_sub(bytes);
+        n
+    }
+
     /// Drops signer facts last seen before `keep_from`. Returns how many went.
     pub fn sweep_certs(&mut self, keep_from: i64) -> u64 {
         let (mut records, mut bytes) = (0, 0);
@@ -211,6 +233,7 @@ impl HostState {
         self.procs.times(out);
         self.coms.times(out);
         self.spawned.times(out);
+        self.history.times(out);
         out.extend(self.certs.values().map(|f| f.time));
     }
 
@@ -228,7 +251,7 @@ impl HostState {
                 .spawned
                 .get(loader)
                 .iter()
-                .any(|h| &*h.ev == module_key && (h.time - t).abs() <= window_ms)
+                .any(|h| &*h.ev.image_key == module_key && (h.time - t).abs() <= window_ms)
     }
 
     /// Enforces `cap` records per kind by dropping the oldest. Returns how many were dropped.

@@ -165,6 +165,7 @@ pub fn add_stats(into: &mut Stats, s: Stats) {
     into.memory_evictions += s.memory_evictions;
     into.decided_early += s.decided_early;
     into.clock_outliers += s.clock_outliers;
+    into.history_evictions += s.history_evictions;
     into.hosts += s.hosts;
 }
 
@@ -285,6 +286,7 @@ fn merge_outcomes(outcomes: Vec<Outcome>) -> Outcome {
         outcome.signals.extend(o.signals);
         outcome.suppressed.extend(o.suppressed);
         add_stats(&mut outcome.stats, o.stats);
+        outcome.prevalence.merge(o.prevalence);
     }
     for v in [
         &mut outcome.alerts,
@@ -293,5 +295,7 @@ fn merge_outcomes(outcomes: Vec<Outcome>) -> Outcome {
     ] {
         v.sort_by(|x, y| (x.time, &x.host, &x.id).cmp(&(y.time, &y.host, &y.id)));
     }
+    // Prevalence spans the shards' hosts; incidents are recounted over the merged alerts.
+    dllhound_detect::finalize(&mut outcome);
     outcome
 }

@@ -3,6 +3,8 @@
 use super::AlertKey;
 use crate::alert::{Alert, Suppression};
 use crate::branches::EvidenceSet;
+use crate::context::children::{children, sort_dedupe, Child};
+use crate::context::lineage::{lineage, Lineage};
 use crate::state::{Held, HostState, PendingLoad};
 use crate::{score, trigger, Config};
 use dllhound_model::{ProcessKey, ProcessStart, Timestamp};
@@ -18,6 +20,9 @@ pub(super) struct Builder {
     pub loads: u32,
     pub loader: Option<Held<ProcessStart>>,
     pub evidence: EvidenceSet,
+    /// What the loader started within the window after each load ([`crate::context::children`]).
+    pub children: Vec<Child>,
+    pub lineage: Lineage,
     /// The host's name as shown (its fullest spelling) when the finding was decided.
     pub shown: Arc<str>,
     pub suppressed_by: Option<Suppression>,
@@ -30,12 +35,16 @@ pub(super) fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Bui
     let t = p.load.time;
     let evidence = st.branches.find(cfg, st, &p.load.ev, t);
     let loader = loader_start(st, &p.load.ev.process, t);
+    let children = children(cfg, st, &p.load.ev.process, t);
+    let lineage = lineage(st, loader.as_ref());
     Builder {
         first: p.load,
         trigger: p.trigger,
         loads: 1,
         loader,
         evidence,
+        children,
+        lineage,
         shown: st.shown.clone(),
         suppressed_by: None,
         tuning_not_applied: Vec::new(),
@@ -44,7 +53,7 @@ pub(super) fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Bui
 
 /// The loading process's start record: the latest one at or before the load (PIDs are reused),
 /// else the earliest after it (a start can be logged with a later time than its first load).
-pub(super) fn loader_start(st: &HostState, key: &ProcessKey, t: i64) -> Option<Held<ProcessStart>> {
+pub(crate) fn loader_start(st: &HostState, key: &ProcessKey, t: i64) -> Option<Held<ProcessStart>> {
     if !key.is_known() {
         return None;
     }
@@ -77,6 +86,11 @@ pub(super) fn merge_into(a: &mut Builder, b: Builder) {
     if a.loader.is_none() {
         a.loader = b.loader;
     }
+    if a.lineage.executable.is_none() && a.lineage.entity_id.is_none() {
+        a.lineage = b.lineage;
+    }
+    a.children.extend(b.children);
+    sort_dedupe(&mut a.children);
     if dllhound_model::host::preferred(&a.shown, &b.shown) != &*a.shown {
         a.shown = b.shown;
     }
@@ -133,9 +147,15 @@ pub(super) fn build((host_id, process, dll_key): AlertKey, mut b: Builder, signa
         },
         command_line: loader.and_then(|l| l.command_line.clone()),
         parent_executable: loader.and_then(|l| l.parent_image.clone()),
+        parent: std::mem::take(&mut b.lineage),
+        children: std::mem::take(&mut b.children),
         user: load.user.clone().or(loader.and_then(|l| l.user.clone())),
         dll: load.dll.clone(),
         dll_sha256: load.sha256.clone(),
+        file_history: Vec::new(),
+        file_first_seen: None,
+        prevalence: None,
+        incident: None,
         classes: b.trigger.classes.clone(),
         signature: load.signature.clone(),
         load_count: b.loads,

@@ -11,10 +11,13 @@ mod signer;
 mod suppress;
 
 use crate::alert::Alert;
+use crate::context::children::Spawn;
+use crate::context::prevalence::PrevalenceIndex;
 use crate::state::{CertFact, Held, HostState, PendingLoad, HOST_OVERHEAD};
 use crate::{trigger, Config};
 use clock::advance_clock;
 use dllhound_model::{Event, EventKind, ProcessKey};
+pub(crate) use finding::loader_start as process_start;
 use finding::{build, match_pending, merge, Builder};
 use signer::{join_signer, needs_signer};
 use std::collections::{BTreeMap, HashMap};
@@ -48,6 +51,8 @@ pub struct Stats {
     /// confirmed: they were matched, but did not move the host's clock (a forged far-future record
     /// cannot blind the host).
     pub clock_outliers: u64,
+    /// File-history entries dropped by the per-host caps ([`crate::context::history`]).
+    pub history_evictions: u64,
     pub hosts: u64,
 }
 
@@ -64,6 +69,8 @@ pub struct Outcome {
     /// [`Correlator::take_emissions`]); `alerts` is then empty.
     pub emissions: Vec<Emission>,
     pub stats: Stats,
+    /// Trigger loads by DLL over the run's hosts ([`crate::context::prevalence`]).
+    pub prevalence: PrevalenceIndex,
 }
 
 /// An alert released while streaming ([`Config::emit_early`]).
@@ -118,6 +125,8 @@ pub struct Correlator {
     emissions: Vec<Emission>,
     /// Streaming: what each host released, by (process, DLL match key).
     released: HashMap<Arc<str>, HostReleased>,
+    /// Trigger loads by DLL ([`crate::context::prevalence`]).
+    prevalence: PrevalenceIndex,
 }
 
 impl Correlator {
@@ -134,6 +143,7 @@ impl Correlator {
             reported: 0,
             emissions: Vec::new(),
             released: HashMap::new(),
+            prevalence: PrevalenceIndex::default(),
         }
     }
 
@@ -189,6 +199,8 @@ impl Correlator {
             self.stats.late_events += 1;
         }
         advance_clock(st, t, &mut self.stats);
+        // The file history reads the event before the branches move fields out of it.
+        st.add_history(&ev);
         // Each branch takes what it needs of the event (crate::branches); the rest is context.
         st.hold(&mut ev);
         let prov = ev.provenance;
@@ -209,6 +221,7 @@ impl Correlator {
                     });
                     if !trigger.is_pending_signer() {
                         self.stats.triggers += 1;
+                        self.prevalence.record(&st.shown, &load, t);
                         // Suppressed by the load alone (no writer criterion): decided now, so the
                         // fleet's thousands of NGEN and Defender loads are never held in state.
                         if !self.cfg.keep_suppressed {
@@ -238,12 +251,15 @@ impl Correlator {
             }
             EventKind::ProcessStart(p) => {
                 if let Some(parent) = p.parent.as_ref().filter(|k| k.is_known()) {
-                    let image: Box<str> = p.image.match_key().into();
+                    let spawn = Spawn {
+                        child: p.process.clone(),
+                        image_key: p.image.match_key().into(),
+                    };
                     st.add_spawned(
                         parent.clone(),
                         Held {
                             time: t,
-                            ev: image,
+                            ev: spawn,
                             prov: prov.clone(),
                         },
                     );
@@ -273,7 +289,8 @@ impl Correlator {
             EventKind::FileWrite(_) | EventKind::Network(_) | EventKind::Dns(_) => {}
         }
         if let Some(st) = self.hosts.get(&host) {
-            self.held += st.bytes.saturating_sub(before);
+            // Signed: the file history can free an entry to make room for another.
+            self.held = (self.held + st.bytes).saturating_sub(before);
         }
         if self.cfg.emit_early && may_complete {
             self.release_early(&host);
@@ -358,7 +375,7 @@ impl Correlator {
                 continue;
             };
             let before = st.bytes;
-            let n = st.sweep(cutoff, cutoff) + st.sweep_certs(cutoff);
+            let n = st.sweep(cutoff, cutoff) + st.sweep_certs(cutoff) + st.sweep_history(cutoff);
             st.shrink();
             self.stats.memory_evictions += n;
             self.held = self.held.saturating_sub(before - st.bytes);
@@ -412,6 +429,7 @@ impl Correlator {
             }
             if was_waiting {
                 self.stats.triggers += 1;
+                self.prevalence.record(&st.shown, &p.load.ev, p.load.time);
             }
             let l = &p.load;
             if st.is_child_image(
@@ -494,13 +512,22 @@ impl Correlator {
         self.stats.hosts = hosts.len() as u64;
         // A host's fullest spelling may have arrived after a finding was decided.
         let hosts_now = &self.hosts;
+        self.stats.history_evictions += hosts_now
+            .values()
+            .map(|st| st.history.evictions)
+            .sum::<u64>();
         let finish_one = |(k, mut b): (AlertKey, Builder), signal: bool| {
-            if let Some(st) = hosts_now.get(&k.0) {
+            let st = hosts_now.get(&k.0);
+            if let Some(st) = st {
                 if dllhound_model::host::preferred(&st.shown, &b.shown) != &*b.shown {
                     b.shown = st.shown.clone();
                 }
             }
-            build(k, b, signal)
+            let mut a = build(k, b, signal);
+            if let Some(st) = st {
+                crate::context::attach_history(&mut a, st);
+            }
+            a
         };
         let mut alerts: Vec<Alert> = std::mem::take(&mut self.alerts)
             .into_iter()
@@ -517,13 +544,16 @@ impl Correlator {
         for v in [&mut alerts, &mut signals, &mut suppressed] {
             v.sort_by(|a, b| (a.time, &a.host, &a.id).cmp(&(b.time, &b.host, &b.id)));
         }
-        Outcome {
+        let mut out = Outcome {
             alerts,
             signals,
             suppressed,
             emissions: self.emissions,
             stats: self.stats,
-        }
+            prevalence: self.prevalence,
+        };
+        crate::context::finalize(&mut out);
+        out
     }
 }
 

@@ -36,7 +36,8 @@ impl Correlator {
                 continue;
             }
             let time = l.time;
-            let alert = build((host.clone(), ek.0.clone(), ek.1.clone()), b, false);
+            let mut alert = build((host.clone(), ek.0.clone(), ek.1.clone()), b, false);
+            crate::context::attach_history(&mut alert, st);
             released.insert(
                 ek,
                 Released {
@@ -73,7 +74,11 @@ impl Correlator {
         let Some(merged) = e.builder.clone() else {
             return;
         };
+        let host = key.0.clone();
         let mut alert = build(key, merged, false);
+        if let Some(st) = self.hosts.get(&host) {
+            crate::context::attach_history(&mut alert, st);
+        }
         let update = !e.id.is_empty();
         if update {
             alert.id = e.id.clone();
