@@ -233,6 +233,13 @@ pub struct CoverageArgs {
     pub threads: Option<usize>,
 }
 
+/// `--group-by`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupBy {
+    Incident,
+    None,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
@@ -317,6 +324,10 @@ pub struct ScanArgs {
     /// Default: table on a terminal, ndjson otherwise.
     #[arg(long, value_enum)]
     pub output_format: Option<OutputFormat>,
+    /// Table and HTML: alerts of one DLL on one host under one incident (default), or flat.
+    /// NDJSON and CSV are always one record per alert, each with its incident id.
+    #[arg(long, value_enum, default_value = "incident")]
+    pub group_by: GroupBy,
     /// Write alerts here instead of stdout.
     #[arg(short, long)]
     pub output: Option<PathBuf>,

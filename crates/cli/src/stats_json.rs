@@ -60,6 +60,7 @@ impl Summary<'_> {
                 "clock_outliers": d.clock_outliers,
                 "per_host_cap_evictions": d.forced_evictions,
                 "memory_cap_evictions": d.memory_evictions,
+                "file_history_evictions": d.history_evictions,
                 "triggers_decided_early": d.decided_early,
                 "events_correlated_unsorted": self.spilled_events,
             },

@@ -101,7 +101,7 @@ impl Summary<'_> {
             }
         );
         eprintln!(
-            "dllhound: {} triggers → {} suppressed (default tuning {}, allowlist {}, baseline {}) → {} corroborated → {} alerts{}{}",
+            "dllhound: {} triggers → {} suppressed (default tuning {}, allowlist {}, baseline {}) → {} corroborated → {} alerts in {} incidents{}{}",
             d.triggers - d.child_image_loads,
             suppressed,
             sup("default_tuning"),
@@ -109,6 +109,7 @@ impl Summary<'_> {
             sup("baseline"),
             d.corroborated,
             self.alerts.len(),
+            incidents(self.alerts),
             if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) },
             if self.signals > 0 { format!(", {} signals", self.signals) } else { String::new() }
         );
@@ -135,6 +136,17 @@ impl Summary<'_> {
         );
         clean
     }
+}
+
+/// Distinct incidents among `alerts` (an alert without one counts as its own).
+fn incidents(alerts: &[Alert]) -> usize {
+    let mut ids: Vec<&str> = alerts
+        .iter()
+        .map(|a| a.incident.as_ref().map_or(a.id.as_str(), |i| i.id.as_str()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.len()
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`); `None` where the kernel does not say. A

@@ -14,7 +14,17 @@
 //! rule.id / rule.name / rule.reference     AN0052
 //! host.name
 //! process.entity_id         Sysmon ProcessGuid ({…}), else pid:<pid>:<image>
-//! process.pid  process.executable  process.command_line  process.parent.executable
+//! process.pid  process.executable  process.command_line
+//! process.parent            {entity_id, pid, executable, command_line, provenance, parent {executable}}: the
+//!                           loader's parent from its start record (executable as that record names it), the
+//!                           parent's own start record when the input has it (pid, command_line, provenance)
+//!                           and the grandparent's executable from that (null when unknown)
+//! children[]                every process the loader started within the widest window after the load:
+//!                           @timestamp, delta_seconds (from the load), process {entity_id, pid, executable,
+//!                           command_line}, network[] (the child's outbound connections up to load + window,
+//!                           fields as evidence.outbound_network[]), files[] {@timestamp, action, path, sha256,
+//!                           provenance} (files it wrote up to load + window), provenance (its start record);
+//!                           [] when none, never absent
 //! user.name
 //! dll.path                  as logged (original case)
 //! dll.path_classes          ["temp","user_writable"], ["unc"], … ([] when only the signature triggered)
@@ -22,6 +32,17 @@
 //! dll.signature.subject
 //! dll.hash.sha256
 //! dll.load_count            load records seen for this (process, DLL), duplicates included
+//! dll.file.history[]        every file event of the DLL's path (its streams and download names included) on
+//!                           this host in the whole input, in time order: @timestamp, action (create | stream |
+//!                           executable_detected | delete | delete_detected | creation_time_changed), path,
+//!                           process {executable, entity_id}, sha256, creation_time and previous_creation_time
+//!                           (Sysmon 2 timestomping), provenance. Bounded per host (dllhound_detect::context::
+//!                           history; evictions in --stats-json state.file_history_evictions); [] when none
+//! dll.file.first_seen       @timestamp of the earliest non-delete history entry (null when none)
+//! dll.prevalence            {hosts, first_seen, sample_hosts[], by: sha256|path}: hosts of the input with a
+//!                           trigger load (suppressed included) of the same SHA-256, else the same path
+//! incident                  {id, alert_count}: alerts of one DLL (SHA-256, else path) on one host; id is a hash
+//!                           of host identity and DLL (alerts only; absent on signals and suppressed triggers)
 //! an0052.branches           the corroborating branches with evidence: names from dllhound_detect::BRANCHES
 //!                           ("fresh_write","follow_on_exec","outbound_network")
 //! reasons                   sentences a person can read
@@ -56,6 +77,9 @@ pub struct AlertRecord<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<UserField<'a>>,
     pub dll: DllField<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<&'a dllhound_detect::context::incident::IncidentRef>,
+    pub children: &'a [dllhound_detect::context::children::Child],
     pub an0052: An0052Field,
     pub reasons: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,7 +122,24 @@ pub struct ProcessField<'a> {
 
 #[derive(Debug, Serialize)]
 pub struct ParentField<'a> {
+    pub entity_id: Option<String>,
+    pub pid: Option<u32>,
     pub executable: Option<&'a str>,
+    pub command_line: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<&'a dllhound_model::Provenance>,
+    pub parent: GrandparentField<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GrandparentField<'a> {
+    pub executable: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileField<'a> {
+    pub history: &'a [dllhound_detect::context::history::FileEvent],
+    pub first_seen: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -114,6 +155,9 @@ pub struct DllField<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hash: Option<HashField<'a>>,
     pub load_count: u32,
+    pub file: FileField<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prevalence: Option<&'a dllhound_detect::context::prevalence::Prevalence>,
 }
 
 #[derive(Debug, Serialize)]
@@ -171,7 +215,19 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
                 executable: a.executable.original(),
                 command_line: a.command_line.as_deref(),
                 parent: ParentField {
-                    executable: a.parent_executable.as_ref().map(|p| p.original()),
+                    entity_id: a.parent.entity_id.as_ref().map(|k| k.to_string()),
+                    pid: a.parent.pid,
+                    executable: a
+                        .parent
+                        .executable
+                        .as_ref()
+                        .or(a.parent_executable.as_ref())
+                        .map(|p| p.original()),
+                    command_line: a.parent.command_line.as_deref(),
+                    provenance: a.parent.provenance.as_ref(),
+                    parent: GrandparentField {
+                        executable: a.parent.parent_executable.as_ref().map(|p| p.original()),
+                    },
                 },
             },
             user: a.user.as_deref().map(|name| UserField { name }),
@@ -184,7 +240,14 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
                 },
                 hash: a.dll_sha256.as_deref().map(|sha256| HashField { sha256 }),
                 load_count: a.load_count,
+                file: FileField {
+                    history: &a.file_history,
+                    first_seen: a.file_first_seen.map(|t| t.to_rfc3339()),
+                },
+                prevalence: a.prevalence.as_ref(),
             },
+            incident: a.incident.as_ref(),
+            children: &a.children,
             an0052: An0052Field {
                 branches: a.branches.clone(),
             },

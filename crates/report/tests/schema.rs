@@ -24,6 +24,8 @@ struct Record {
     process: Process,
     user: Option<Name>,
     dll: Dll,
+    incident: Option<Incident>,
+    children: Vec<Child>,
     an0052: An0052,
     reasons: Vec<String>,
     suppressed_by: Option<Suppression>,
@@ -72,7 +74,103 @@ struct Process {
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 struct Parent {
+    entity_id: Option<String>,
+    pid: Option<u32>,
     executable: Option<String>,
+    command_line: Option<String>,
+    provenance: Option<Provenance>,
+    parent: Grandparent,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Grandparent {
+    executable: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Incident {
+    id: String,
+    alert_count: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Child {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    delta_seconds: f64,
+    process: ChildProcess,
+    network: Vec<Net>,
+    files: Vec<ChildFile>,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ChildProcess {
+    entity_id: String,
+    pid: Option<u32>,
+    executable: String,
+    command_line: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ChildFile {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    action: String,
+    path: String,
+    sha256: Option<String>,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct File {
+    history: Vec<FileEvent>,
+    first_seen: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FileEvent {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    action: String,
+    path: String,
+    process: FileActor,
+    sha256: Option<String>,
+    creation_time: Option<String>,
+    previous_creation_time: Option<String>,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct FileActor {
+    executable: String,
+    entity_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Prevalence {
+    hosts: u64,
+    first_seen: String,
+    sample_hosts: Vec<String>,
+    by: String,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +182,8 @@ struct Dll {
     signature: Signature,
     hash: Option<Hash>,
     load_count: u32,
+    file: File,
+    prevalence: Option<Prevalence>,
 }
 
 #[derive(Deserialize)]
@@ -279,6 +379,29 @@ fn every_alert_record_reads_back_into_the_documented_schema() {
         let branches: BTreeSet<&str> = r.an0052.branches.iter().map(String::as_str).collect();
         assert!(!branches.is_empty());
         assert!(branches.is_subset(&["fresh_write", "follow_on_exec", "outbound_network"].into()));
+        let incident = r.incident.as_ref().expect("every alert is in an incident");
+        assert_eq!(incident.id.len(), 32);
+        assert!(incident.alert_count >= 1);
+        let p = r.dll.prevalence.as_ref().expect("every trigger is counted");
+        assert!(p.hosts >= 1 && ["sha256", "path"].contains(&p.by.as_str()));
+        for h in &r.dll.file.history {
+            assert!([
+                "create",
+                "stream",
+                "executable_detected",
+                "delete",
+                "delete_detected",
+                "creation_time_changed"
+            ]
+            .contains(&h.action.as_str()));
+        }
+        assert_eq!(
+            r.dll.file.first_seen.is_some(),
+            r.dll.file.history.iter().any(|h| !h.action.starts_with("delete"))
+        );
+        for c in &r.children {
+            assert!(c.delta_seconds >= 0.0);
+        }
         for w in &r.evidence.fresh_write {
             assert!(["create", "stream", "executable_detected"].contains(&w.how.as_str()));
             assert!(

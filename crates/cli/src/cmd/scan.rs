@@ -1,6 +1,6 @@
 //! `dllhound scan`: the batch pipeline ([`dllhound_engine::scan`]) with the chosen tuning and output.
 
-use crate::args::{DetectArgs, OutputFormat, ScanArgs};
+use crate::args::{DetectArgs, GroupBy, OutputFormat, ScanArgs};
 use crate::summary::Summary;
 use anyhow::{Context, Result};
 use dllhound_detect::baseline::{Baseline, BaselinePolicy};
@@ -153,7 +153,14 @@ fn write_alerts(a: &ScanArgs, all: &[&Alert], run: impl Fn() -> serde_json::Valu
                 dllhound_report::write_ndjson(&mut out, x)?;
             }
         }
-        OutputFormat::Table => dllhound_report::write_table(&mut out, all.iter().copied())?,
+        OutputFormat::Table => dllhound_report::write_table(
+            &mut out,
+            all.iter().copied(),
+            match a.group_by {
+                GroupBy::Incident => dllhound_report::Grouping::Incident,
+                GroupBy::None => dllhound_report::Grouping::None,
+            },
+        )?,
         OutputFormat::Csv => dllhound_report::write_csv(&mut out, all.iter().copied())?,
         OutputFormat::Html => {
             let alerts: Vec<serde_json::Value> = all
