@@ -191,6 +191,14 @@ impl HostState {
         gone.0
     }
 
+    /// Forgets the file history of `dll` (a load of it was suppressed).
+    pub fn forget_history(&mut self, dll: &dllhound_model::WinPath) {
+        let freed = self
+            .history
+            .forget(crate::branches::index_key(dll.match_key()).0);
+        self.bytes = self.bytes.saturating_sub(freed);
+    }
+
     /// Drops file-history entries older than `keep_from` (memory pressure only: the history is
     /// otherwise kept for the whole run). Returns how many went.
     pub fn sweep_history(&mut self, keep_from: i64) -> u64 {

@@ -99,9 +99,13 @@ fn every_recording_decodes_to_the_manifest_counts() {
             ("dns", num(row, "sysmon_22"), ev("dns")),
             (
                 "file_write",
+                // Writes, and the deletes and creation-time changes the file history reads.
                 num(row, "sysmon_11")
                     + num(row, "sysmon_29")
-                    + other_count(&row["sysmon_other"], "15"),
+                    + ["15", "2", "23", "26"]
+                        .iter()
+                        .map(|id| other_count(&row["sysmon_other"], id))
+                        .sum::<u64>(),
                 ev("file_write"),
             ),
         ];

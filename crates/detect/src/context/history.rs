@@ -7,10 +7,15 @@
 //! index key branch (a) uses ([`crate::branches::index_key`]: a DLL's alternate data streams and
 //! download-in-progress names are part of its story).
 //!
-//! The index is bounded: at most [`PATHS_PER_HOST`] paths and [`ENTRIES_PER_PATH`] entries per
-//! path (the first ones and the latest are kept), the least recently touched path going first.
-//! Every entry dropped is counted ([`FileHistory::evictions`]); entries count against the
-//! correlator's memory budget, and under memory pressure the oldest go first like any other state.
+//! The index is bounded and compact: at most [`ENTRIES_PER_HOST`] entries per host and
+//! [`ENTRIES_PER_PATH`] per path (the first ones and the latest are kept), the least recently
+//! touched path going first; paths are held as a hash of their index key, writers once per host,
+//! and the rare fields (hash, creation time, a stream's spelling) boxed apart, so an entry costs
+//! about a hundred bytes. Every entry dropped is counted ([`FileHistory::evictions`]); entries
+//! count against the correlator's memory budget, and under memory pressure the oldest go first
+//! like any other state. A path whose load the tuning suppressed is forgotten (unless suppressed
+//! triggers are listed, `--show-suppressed`): it will not alert, and a fleet's installers write
+//! thousands of such DLLs; a later write of it is remembered again.
 
 use crate::branches::index_key;
 use crate::state::Held;
@@ -18,8 +23,8 @@ use dllhound_model::{FileWrite, FileWriteKind, ProcessKey, Provenance, Timestamp
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Paths remembered per host.
-pub const PATHS_PER_HOST: usize = 48;
+/// Entries remembered per host.
+pub const ENTRIES_PER_HOST: usize = 256;
 /// Entries remembered per path: the first `ENTRIES_PER_PATH - 1` and the latest.
 pub const ENTRIES_PER_PATH: usize = 12;
 
@@ -28,12 +33,6 @@ const MODULE_EXTENSIONS: &[&str] = &[
     "dll", "exe", "ocx", "cpl", "sys", "drv", "scr", "ax", "acm", "xll", "wll", "pyd", "node",
     "tmp", "dat", "bin",
 ];
-
-/// Bytes a path's own slot costs: its key, its share of the map's buckets at the table's load
-/// factor and doubling slack, and the vector header.
-fn path_bytes(key: &str) -> usize {
-    dllhound_model::heap(key.len()) + 160
-}
 
 /// True when file events of `w` belong in the history.
 fn wanted(w: &FileWrite) -> bool {
@@ -46,17 +45,62 @@ fn wanted(w: &FileWrite) -> bool {
         .is_some_and(|(_, ext)| MODULE_EXTENSIONS.contains(&ext))
 }
 
-/// One path's entries, in arrival order, and when it was last touched (event time).
-#[derive(Debug, Default)]
-struct PathEntries {
-    entries: Vec<Held<FileWrite>>,
-    touched: i64,
+fn hash_key(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// A process that wrote files, held once per host however many entries name it.
+#[derive(Debug, Clone, PartialEq)]
+struct Writer {
+    process: ProcessKey,
+    image: WinPath,
+}
+
+/// What few entries carry: a hash, a Sysmon 2 creation time, a path spelled differently from the
+/// DLL's (a stream or download name).
+#[derive(Debug, Clone, Default)]
+struct Rare {
+    sha256: Option<Box<str>>,
+    creation_time: Option<(Timestamp, Option<Timestamp>)>,
+    path: Option<WinPath>,
+}
+
+/// One history entry, compact: a fleet's hosts each hold a dozen or more (installers).
+#[derive(Debug, Clone)]
+struct Entry {
+    time: i64,
+    /// Hash of the path's index key.
+    key: u64,
+    how: FileWriteKind,
+    writer: u16,
+    rare: Option<Box<Rare>>,
+    prov: Provenance,
+}
+
+/// Bytes one entry costs: its slot, its share of the vector's doubling slack, its rare part.
+fn entry_bytes(e: &Entry) -> usize {
+    let rare = e.rare.as_ref().map_or(0, |r| {
+        std::mem::size_of::<Rare>()
+            + r.sha256
+                .as_ref()
+                .map_or(0, |h| dllhound_model::heap(h.len()))
+            + r.path.as_ref().map_or(0, WinPath::heap_bytes)
+    });
+    std::mem::size_of::<Entry>() * 5 / 4 + rare
+}
+
+fn writer_bytes(w: &Writer) -> usize {
+    std::mem::size_of::<Writer>() * 5 / 4 + w.process.heap_bytes() + w.image.heap_bytes()
 }
 
 /// The file history of one host.
 #[derive(Debug, Default)]
 pub struct FileHistory {
-    paths: HashMap<Box<str>, PathEntries>,
+    entries: Vec<Entry>,
+    writers: Vec<Writer>,
     /// Entries dropped by the caps (not by memory pressure, which the correlator counts).
     pub evictions: u64,
 }
@@ -67,101 +111,194 @@ impl FileHistory {
         if !wanted(w) {
             return 0;
         }
-        let key = index_key(w.target.match_key()).0;
+        let (ikey, _) = index_key(w.target.match_key());
+        let key = hash_key(ikey);
         let mut delta = 0isize;
-        if !self.paths.contains_key(key) && self.paths.len() >= PATHS_PER_HOST {
+        if self.entries.len() >= ENTRIES_PER_HOST {
             delta -= self.evict_stalest();
         }
-        let h = Held {
+        let writer = Writer {
+            process: w.process.clone(),
+            image: w.image.clone(),
+        };
+        let idx = match self.writers.iter().position(|x| *x == writer) {
+            Some(i) => i,
+            None => {
+                if self.writers.len() > u16::MAX as usize {
+                    self.evictions += 1;
+                    return delta;
+                }
+                delta += writer_bytes(&writer) as isize;
+                self.writers.push(writer);
+                self.writers.len() - 1
+            }
+        };
+        let rare = (w.sha256.is_some()
+            || w.creation_time.is_some()
+            || w.target.match_key() != ikey)
+            .then(|| {
+                Box::new(Rare {
+                    sha256: w.sha256.clone(),
+                    creation_time: w.creation_time,
+                    path: (w.target.match_key() != ikey).then(|| w.target.clone()),
+                })
+            });
+        let e = Entry {
             time,
-            ev: FileWrite {
-                pid: None,
-                ..w.clone()
-            },
+            key,
+            how: w.how,
+            writer: idx as u16,
+            rare,
             prov: prov.clone(),
         };
-        delta += (h.bytes()
-            + if self.paths.contains_key(key) {
-                0
-            } else {
-                path_bytes(key)
-            }) as isize;
-        let p = self.paths.entry(key.into()).or_insert_with(|| PathEntries {
-            entries: Vec::with_capacity(1),
-            touched: time,
-        });
-        p.touched = p.touched.max(time);
-        if p.entries.len() >= ENTRIES_PER_PATH {
+        delta += entry_bytes(&e) as isize;
+        let same: Vec<usize> = (0..self.entries.len())
+            .filter(|&i| self.entries[i].key == key)
+            .collect();
+        if same.len() >= ENTRIES_PER_PATH {
             // Keep the first ones and the latest: the newest replaces the previous latest.
-            if let Some(last) = p.entries.last_mut() {
-                if (time, prov) >= (last.time, &last.prov) {
-                    delta -= last.bytes() as isize;
-                    *last = h;
-                } else {
-                    delta -= h.bytes() as isize;
-                }
-            }
             self.evictions += 1;
+            let last = same[same.len() - 1];
+            let l = &self.entries[last];
+            if (time, prov) >= (l.time, &l.prov) {
+                delta -= entry_bytes(l) as isize;
+                self.entries[last] = e;
+            } else {
+                delta -= entry_bytes(&e) as isize;
+            }
         } else {
-            p.entries.push(h);
+            self.entries.push(e);
         }
         delta
     }
 
-    /// Drops the path touched least recently; returns the bytes freed.
+    /// Drops every entry of the path touched least recently, and the writers no entry names any
+    /// more; returns the bytes freed.
     fn evict_stalest(&mut self) -> isize {
-        let Some(k) = self
-            .paths
-            .iter()
-            .min_by_key(|(k, p)| (p.touched, *k))
-            .map(|(k, _)| k.clone())
-        else {
+        let mut last: HashMap<u64, i64> = HashMap::new();
+        for e in &self.entries {
+            let t = last.entry(e.key).or_insert(e.time);
+            *t = (*t).max(e.time);
+        }
+        let Some((&key, _)) = last.iter().min_by_key(|(k, t)| (**t, **k)) else {
             return 0;
         };
-        let Some(p) = self.paths.remove(&k) else {
-            return 0;
-        };
-        self.evictions += p.entries.len() as u64;
-        (path_bytes(&k) + p.entries.iter().map(Held::bytes).sum::<usize>()) as isize
+        let mut freed = 0;
+        let before = self.entries.len();
+        self.entries.retain(|e| {
+            let keep = e.key != key;
+            if !keep {
+                freed += entry_bytes(e);
+            }
+            keep
+        });
+        self.evictions += (before - self.entries.len()) as u64;
+        freed += self.compact_writers();
+        freed as isize
     }
 
-    /// The entries of the path with index key `key`.
-    pub fn get(&self, key: &str) -> &[Held<FileWrite>] {
-        self.paths.get(key).map_or(&[], |p| p.entries.as_slice())
+    /// Drops writers no entry names; returns the bytes freed.
+    fn compact_writers(&mut self) -> usize {
+        let mut used = vec![false; self.writers.len()];
+        for e in &self.entries {
+            if let Some(u) = used.get_mut(e.writer as usize) {
+                *u = true;
+            }
+        }
+        if used.iter().all(|u| *u) {
+            return 0;
+        }
+        let mut map = vec![0u16; self.writers.len()];
+        let mut kept = Vec::with_capacity(self.writers.len());
+        let mut freed = 0;
+        for (i, w) in std::mem::take(&mut self.writers).into_iter().enumerate() {
+            if used[i] {
+                map[i] = kept.len() as u16;
+                kept.push(w);
+            } else {
+                freed += writer_bytes(&w);
+            }
+        }
+        for e in &mut self.entries {
+            e.writer = map.get(e.writer as usize).copied().unwrap_or(0);
+        }
+        self.writers = kept;
+        freed
+    }
+
+    /// The events of the path with index key `key`, in arrival order; `dll` is the loaded path,
+    /// shown for entries logged under the same spelling.
+    pub fn events(&self, key: &str, dll: &WinPath) -> Vec<FileEvent> {
+        let key = hash_key(key);
+        self.entries
+            .iter()
+            .filter(|e| e.key == key)
+            .map(|e| {
+                let w = self.writers.get(e.writer as usize);
+                let rare = e.rare.as_deref();
+                FileEvent {
+                    time: Timestamp(e.time),
+                    action: e.how.as_str(),
+                    path: rare
+                        .and_then(|r| r.path.clone())
+                        .unwrap_or_else(|| dll.clone()),
+                    process: FileActor {
+                        executable: w.map_or_else(|| WinPath::new(""), |w| w.image.clone()),
+                        entity_id: w.map_or(ProcessKey::Unknown, |w| w.process.clone()),
+                    },
+                    sha256: rare.and_then(|r| r.sha256.clone()),
+                    creation_time: rare.and_then(|r| r.creation_time).map(|c| c.0),
+                    previous_creation_time: rare.and_then(|r| r.creation_time).and_then(|c| c.1),
+                    provenance: e.prov.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Forgets the path with index key `key` (a load of it was suppressed: it will not alert, and
+    /// a fleet's installers write thousands of such paths); returns the bytes freed.
+    pub fn forget(&mut self, key: &str) -> usize {
+        let key = hash_key(key);
+        let mut freed = 0;
+        self.entries.retain(|e| {
+            let keep = e.key != key;
+            if !keep {
+                freed += entry_bytes(e);
+            }
+            keep
+        });
+        if freed > 0 {
+            freed += self.compact_writers();
+        }
+        freed
     }
 
     pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
+        self.entries.is_empty()
     }
 
     /// Event times of every entry.
     pub fn times(&self, out: &mut Vec<i64>) {
-        out.extend(
-            self.paths
-                .values()
-                .flat_map(|p| p.entries.iter().map(|h| h.time)),
-        );
+        out.extend(self.entries.iter().map(|e| e.time));
     }
 
     /// Drops entries older than `keep_from` (memory pressure); returns (records, bytes) gone.
     pub fn sweep(&mut self, keep_from: i64) -> (u64, usize) {
         let mut gone = (0u64, 0usize);
-        self.paths.retain(|k, p| {
-            p.entries.retain(|h| {
-                let keep = h.time >= keep_from;
-                if !keep {
-                    gone.0 += 1;
-                    gone.1 += h.bytes();
-                }
-                keep
-            });
-            if p.entries.is_empty() {
-                gone.1 += path_bytes(k);
+        self.entries.retain(|e| {
+            let keep = e.time >= keep_from;
+            if !keep {
+                gone.0 += 1;
+                gone.1 += entry_bytes(e);
             }
-            !p.entries.is_empty()
+            keep
         });
-        if self.paths.len() < self.paths.capacity() / 4 {
-            self.paths.shrink_to_fit();
+        if gone.0 > 0 {
+            gone.1 += self.compact_writers();
+        }
+        if self.entries.len() < self.entries.capacity() / 4 {
+            self.entries.shrink_to_fit();
+            self.writers.shrink_to_fit();
         }
         gone
     }
@@ -242,6 +379,7 @@ mod tests {
 
     #[test]
     fn keeps_module_paths_with_streams_and_caps_with_counted_evictions() {
+        let dll = WinPath::new(r"C:\t\a.dll");
         let mut h = FileHistory::default();
         assert_eq!(
             h.record(1, &write(r"C:\t\a.txt", FileWriteKind::Create), &prov(1)),
@@ -254,15 +392,11 @@ mod tests {
             &prov(3),
         );
         h.record(4, &write(r"C:\t\a.dll", FileWriteKind::Delete), &prov(4));
-        let got: Vec<_> = h.get(r"\t\a.dll").iter().map(|e| e.ev.how).collect();
-        assert_eq!(
-            got,
-            [
-                FileWriteKind::Create,
-                FileWriteKind::Stream,
-                FileWriteKind::Delete
-            ]
-        );
+        let got = h.events(r"\t\a.dll", &dll);
+        let actions: Vec<_> = got.iter().map(|e| e.action).collect();
+        assert_eq!(actions, ["create", "stream", "delete"]);
+        assert_eq!(got[1].path.original(), r"C:\t\a.dll:Zone.Identifier");
+        assert_eq!(got[0].process.executable.original(), r"C:\w.exe");
         for i in 0..(ENTRIES_PER_PATH as i64 + 5) {
             h.record(
                 10 + i,
@@ -270,26 +404,29 @@ mod tests {
                 &prov(10 + i as u64),
             );
         }
-        let a = h.get(r"\t\a.dll");
+        let a = h.events(r"\t\a.dll", &dll);
         assert_eq!(a.len(), ENTRIES_PER_PATH);
-        assert_eq!(a[0].time, 2, "the first entry stays");
+        assert_eq!(a[0].time, Timestamp(2), "the first entry stays");
         assert_eq!(
             a[ENTRIES_PER_PATH - 1].time,
-            10 + ENTRIES_PER_PATH as i64 + 4,
+            Timestamp(10 + ENTRIES_PER_PATH as i64 + 4),
             "and the latest"
         );
         assert_eq!(h.evictions, 8);
-        for i in 0..PATHS_PER_HOST {
+        for i in 0..ENTRIES_PER_HOST {
             h.record(
                 100 + i as i64,
                 &write(&format!(r"C:\t\{i}.dll"), FileWriteKind::Create),
                 &prov(0),
             );
         }
-        assert!(h.get(r"\t\a.dll").is_empty(), "the stalest path went");
+        assert!(
+            h.events(r"\t\a.dll", &dll).is_empty(),
+            "the stalest path went"
+        );
         assert_eq!(h.evictions, 8 + ENTRIES_PER_PATH as u64);
         let (n, _) = h.sweep(i64::MAX);
-        assert_eq!(n, PATHS_PER_HOST as u64);
-        assert!(h.is_empty());
+        assert_eq!(n, ENTRIES_PER_HOST as u64);
+        assert!(h.is_empty() && h.writers.is_empty());
     }
 }

@@ -43,13 +43,14 @@ pub fn finalize(out: &mut Outcome) {
 /// without repeats; and the time it first appeared.
 pub(crate) fn attach_history(a: &mut Alert, st: &crate::state::HostState) {
     let key = crate::branches::index_key(a.dll.match_key()).0;
-    let mut v: Vec<history::FileEvent> = st
-        .history
-        .get(key)
-        .iter()
-        .chain(st.branches.fresh_write.get(key))
-        .map(history::FileEvent::from_held)
-        .collect();
+    let mut v: Vec<history::FileEvent> = st.history.events(key, &a.dll);
+    v.extend(
+        st.branches
+            .fresh_write
+            .get(key)
+            .iter()
+            .map(history::FileEvent::from_held),
+    );
     v.sort_by(|x, y| (x.time, &x.provenance).cmp(&(y.time, &y.provenance)));
     v.dedup_by(|x, y| x.provenance == y.provenance);
     // Keep what an earlier build found (streaming re-releases) that the state has since dropped.

@@ -227,6 +227,9 @@ impl Correlator {
                         if !self.cfg.keep_suppressed {
                             if let Some(s) = suppression_by_load(&self.cfg, &load) {
                                 *self.stats.suppressed.entry(s).or_default() += 1;
+                                let before = st.bytes;
+                                st.forget_history(&load.dll);
+                                self.held = self.held.saturating_sub(before - st.bytes);
                                 self.advance(&host, Advance::Normal);
                                 return;
                             }
@@ -421,6 +424,7 @@ impl Correlator {
             }
         }
         self.held = self.held.saturating_sub(bytes_before - st.bytes);
+        let mut forget = Vec::new();
         for mut p in ready {
             let st = &self.hosts[host];
             let was_waiting = p.trigger.is_pending_signer();
@@ -451,6 +455,9 @@ impl Correlator {
             b.tuning_not_applied = not_applied;
             if let Some(s) = s {
                 *self.stats.suppressed.entry(s.source).or_default() += 1;
+                if !self.cfg.keep_suppressed {
+                    forget.push(b.first.ev.dll.clone());
+                }
                 if self.cfg.keep_suppressed {
                     b.suppressed_by = Some(s);
                     merge(&mut self.suppressed, key, b);
@@ -472,6 +479,13 @@ impl Correlator {
         let Some(st) = self.hosts.get_mut(host) else {
             return;
         };
+        if !forget.is_empty() {
+            let before = st.bytes;
+            for dll in &forget {
+                st.forget_history(dll);
+            }
+            self.held = self.held.saturating_sub(before - st.bytes);
+        }
         // Sweeping every quarter window keeps held state near the two windows it must cover.
         if !flush && watermark.saturating_sub(st.last_sweep) > w / 4 {
             let before = st.bytes;
