@@ -20,6 +20,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan files, folders, .zip/.gz archives or stdin (-) and report AN0052 alerts.
     Scan(ScanArgs),
+    /// Everything known about one alert or incident: re-reads the inputs and prints the evidence,
+    /// lineage, children, the DLL's file history and prevalence, each line with its record.
+    Explain(ExplainArgs),
     /// Show how dllhound classifies module paths (path classes and comparison key), one per line.
     Classify(ClassifyArgs),
     /// The tuning shipped in the binary.
@@ -231,6 +234,38 @@ pub struct CoverageArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An alert id or an incident id (or a unique prefix of one, 6 digits or more).
+    pub id: String,
+    /// The inputs the alert came from (as given to `scan`).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, default_value = "auto", value_parser = input_format())]
+    pub input_format: FormatChoice,
+    /// Default: table on a terminal, markdown otherwise.
+    #[arg(long, value_enum)]
+    pub output_format: Option<ExplainFormat>,
+    /// Write the page here instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// The same detection options as the scan that found the alert.
+    #[command(flatten)]
+    pub detect: DetectArgs,
+}
+
+/// `explain --output-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Table,
+    Markdown,
+    Json,
+    Html,
 }
 
 /// `--group-by`.

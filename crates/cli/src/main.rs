@@ -29,6 +29,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         args::Command::Scan(a) => cmd::scan::run(a),
+        args::Command::Explain(a) => cmd::explain::run(a),
         args::Command::Classify(a) => cmd::classify::run(a),
         args::Command::Tuning(args::TuningCommand::Show) => cmd::tuning::show(),
         args::Command::Baseline(args::BaselineCommand::Learn(a)) => cmd::baseline::learn(a),

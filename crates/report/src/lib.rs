@@ -14,6 +14,7 @@
 mod coverage_out;
 mod csv_out;
 mod escape;
+mod explain;
 mod html;
 mod ndjson;
 mod readiness_out;
@@ -25,6 +26,7 @@ pub use coverage_out::{
 };
 pub use csv_out::write_csv;
 pub use escape::{defuse_formula, escape_control};
+pub use explain::write_explain_markdown;
 pub use html::{escape_html, write_html, ReportContext};
 pub use ndjson::{write_ndjson, write_ndjson_update};
 pub use readiness_out::{readiness_json, write_readiness_markdown, write_readiness_table};

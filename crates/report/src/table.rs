@@ -73,9 +73,12 @@ fn write_incident(
         .fold((first.time, first.time), |(lo, hi), a| {
             (lo.min(a.time), hi.max(a.time))
         });
-    let mut loaders: Vec<&str> = members.iter().map(|a| a.executable.file_name()).collect();
-    loaders.sort_unstable();
-    loaders.dedup();
+    let mut names: Vec<&str> = members.iter().map(|a| a.executable.file_name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut processes: Vec<String> = members.iter().map(|a| a.process.to_string()).collect();
+    processes.sort_unstable();
+    processes.dedup();
     let mut branches: Vec<&str> = members
         .iter()
         .flat_map(|a| a.branches.iter().copied())
@@ -94,9 +97,9 @@ fn write_incident(
         "  {} alert{} from {} loader{} ({}), loads {} → {}, branches {}",
         members.len(),
         if members.len() == 1 { "" } else { "s" },
-        loaders.len(),
-        if loaders.len() == 1 { "" } else { "s" },
-        escape_control(&loaders.join(", ")),
+        processes.len(),
+        if processes.len() == 1 { "" } else { "s" },
+        escape_control(&names.join(", ")),
         t0,
         t1,
         if branches.is_empty() {

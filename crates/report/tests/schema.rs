@@ -397,7 +397,11 @@ fn every_alert_record_reads_back_into_the_documented_schema() {
         }
         assert_eq!(
             r.dll.file.first_seen.is_some(),
-            r.dll.file.history.iter().any(|h| !h.action.starts_with("delete"))
+            r.dll
+                .file
+                .history
+                .iter()
+                .any(|h| !h.action.starts_with("delete"))
         );
         for c in &r.children {
             assert!(c.delta_seconds >= 0.0);

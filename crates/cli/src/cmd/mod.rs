@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod classify;
 pub mod coverage;
+pub mod explain;
 pub mod report;
 pub mod scan;
 pub mod simulate;

@@ -1,0 +1,261 @@
+//! The many-loaders-one-DLL case (a DLL hijack: every short-lived process that loads the planted
+//! DLL is an alert of its own) from a generated recording: one incident in the NDJSON, the table,
+//! the summary and `explain`; every alert carries the DLL's whole file history (a write three days
+//! before, a timestomp, a delete) and its loader's parent, grandparent and children.
+
+use serde_json::Value;
+use std::process::Command;
+
+const LOADERS: usize = 19;
+const DLL: &str = r"C:\Users\bob\AppData\Local\Temp\hijack\version.dll";
+
+fn rec(id: u32, time: &str, fields: &[(&str, &str)]) -> String {
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "Channel".into(),
+        "Microsoft-Windows-Sysmon/Operational".into(),
+    );
+    m.insert("EventID".into(), id.into());
+    m.insert("Hostname".into(), "WS-HIJACK.corp.example".into());
+    m.insert("UtcTime".into(), time.into());
+    for (k, v) in fields {
+        m.insert((*k).into(), (*v).into());
+    }
+    Value::Object(m).to_string() + "\n"
+}
+
+/// `2026-11-20 10:MM:SS.mmm` for `secs` after 10:00.
+fn at(secs: u32) -> String {
+    format!("2026-11-20 10:{:02}:{:02}.{:03}", secs / 60, secs % 60, 0)
+}
+
+fn recording() -> String {
+    let mut s = String::new();
+    // The dropper and its parent.
+    s += &rec(
+        1,
+        &at(0),
+        &[
+            ("ProcessGuid", "{d0000000-0000-0000-0000-000000000001}"),
+            ("ProcessId", "10"),
+            ("Image", r"C:\Users\bob\Downloads\setup.exe"),
+            ("CommandLine", "setup.exe /q"),
+            (
+                "ParentProcessGuid",
+                "{e0000000-0000-0000-0000-000000000001}",
+            ),
+            ("ParentImage", r"C:\Windows\explorer.exe"),
+        ],
+    );
+    // Written three days before (a first copy), rewritten now, timestomped, and deleted at the end.
+    s += &rec(
+        11,
+        "2026-11-17 08:00:00.000",
+        &[
+            ("ProcessGuid", "{d0000000-0000-0000-0000-000000000009}"),
+            ("ProcessId", "9"),
+            ("Image", r"C:\Users\bob\Downloads\old.exe"),
+            ("TargetFilename", DLL),
+        ],
+    );
+    s += &rec(
+        11,
+        &at(1),
+        &[
+            ("ProcessGuid", "{d0000000-0000-0000-0000-000000000001}"),
+            ("ProcessId", "10"),
+            ("Image", r"C:\Users\bob\Downloads\setup.exe"),
+            ("TargetFilename", DLL),
+        ],
+    );
+    s += &rec(
+        2,
+        &at(2),
+        &[
+            ("ProcessGuid", "{d0000000-0000-0000-0000-000000000001}"),
+            ("ProcessId", "10"),
+            ("Image", r"C:\Users\bob\Downloads\setup.exe"),
+            ("TargetFilename", DLL),
+            ("CreationUtcTime", "2019-03-19 11:00:00.000"),
+            ("PreviousCreationUtcTime", "2026-11-20 10:00:01.000"),
+        ],
+    );
+    for i in 0..LOADERS {
+        let g = format!("{{a0000000-0000-0000-0000-{:012}}}", i);
+        let t = 10 + 10 * i as u32;
+        s += &rec(
+            1,
+            &at(t),
+            &[
+                ("ProcessGuid", &g),
+                ("ProcessId", &(100 + i).to_string()),
+                ("Image", r"C:\Windows\System32\rundll32.exe"),
+                ("CommandLine", "rundll32.exe shell32.dll,Control_RunDLL"),
+                (
+                    "ParentProcessGuid",
+                    "{d0000000-0000-0000-0000-000000000001}",
+                ),
+                ("ParentImage", r"C:\Users\bob\Downloads\setup.exe"),
+            ],
+        );
+        s += &rec(
+            7,
+            &at(t + 1),
+            &[
+                ("ProcessGuid", &g),
+                ("ProcessId", &(100 + i).to_string()),
+                ("Image", r"C:\Windows\System32\rundll32.exe"),
+                ("ImageLoaded", DLL),
+                ("Signed", "false"),
+                ("SignatureStatus", "Unavailable"),
+            ],
+        );
+        // Every loader starts one child, which connects out.
+        let c = format!("{{c0000000-0000-0000-0000-{:012}}}", i);
+        s += &rec(
+            1,
+            &at(t + 2),
+            &[
+                ("ProcessGuid", &c),
+                ("ProcessId", &(500 + i).to_string()),
+                ("Image", r"C:\Windows\System32\cmd.exe"),
+                ("CommandLine", "cmd.exe /c whoami"),
+                ("ParentProcessGuid", &g),
+                ("ParentImage", r"C:\Windows\System32\rundll32.exe"),
+            ],
+        );
+        s += &rec(
+            3,
+            &at(t + 3),
+            &[
+                ("ProcessGuid", &c),
+                ("ProcessId", &(500 + i).to_string()),
+                ("Image", r"C:\Windows\System32\cmd.exe"),
+                ("Initiated", "true"),
+                ("Protocol", "tcp"),
+                ("DestinationIp", "198.51.100.7"),
+                ("DestinationPort", "443"),
+            ],
+        );
+    }
+    s += &rec(
+        23,
+        &at(400),
+        &[
+            ("ProcessGuid", "{d0000000-0000-0000-0000-000000000001}"),
+            ("ProcessId", "10"),
+            ("Image", r"C:\Users\bob\Downloads\setup.exe"),
+            ("TargetFilename", DLL),
+        ],
+    );
+    s
+}
+
+fn dllhound(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dllhound"))
+        .args(args)
+        .output()
+        .expect("run dllhound")
+}
+
+#[test]
+fn nineteen_loaders_of_one_dll_are_one_incident_with_the_whole_story() {
+    let dir = std::env::temp_dir().join(format!("dllhound-incidents-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hijack.jsonl");
+    std::fs::write(&path, recording()).unwrap();
+    let p = path.to_str().unwrap();
+
+    let out = dllhound(&["scan", p, "--output-format", "ndjson"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let alerts: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), LOADERS, "one alert per loading process");
+    let inc = &alerts[0]["incident"]["id"];
+    for a in &alerts {
+        assert_eq!(&a["incident"]["id"], inc);
+        assert_eq!(a["incident"]["alert_count"], LOADERS);
+        let history: Vec<&str> = a["dll"]["file"]["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            history,
+            ["create", "create", "creation_time_changed", "delete"],
+            "{a:#}"
+        );
+        assert_eq!(a["dll"]["file"]["first_seen"], "2026-11-17T08:00:00.000Z");
+        assert_eq!(
+            a["dll"]["file"]["history"][2]["creation_time"],
+            "2019-03-19T11:00:00.000Z"
+        );
+        assert_eq!(a["dll"]["prevalence"]["hosts"], 1);
+        assert_eq!(
+            a["process"]["parent"]["executable"],
+            r"C:\Users\bob\Downloads\setup.exe"
+        );
+        assert_eq!(a["process"]["parent"]["command_line"], "setup.exe /q");
+        assert_eq!(
+            a["process"]["parent"]["parent"]["executable"],
+            r"C:\Windows\explorer.exe"
+        );
+        let children = a["children"].as_array().unwrap();
+        assert_eq!(children.len(), 1, "{a:#}");
+        assert_eq!(children[0]["process"]["command_line"], "cmd.exe /c whoami");
+        assert_eq!(children[0]["delta_seconds"], 1.0);
+        assert_eq!(children[0]["network"][0]["destination_ip"], "198.51.100.7");
+    }
+
+    let table = dllhound(&["scan", p, "--output-format", "table"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert_eq!(text.matches("INCIDENT ").count(), 1, "{text}");
+    assert!(
+        text.contains(&format!("{LOADERS} alerts from {LOADERS} loaders")),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("\nALERT ").count() + usize::from(text.starts_with("ALERT ")),
+        LOADERS
+    );
+    let stderr = String::from_utf8_lossy(&table.stderr);
+    assert!(
+        stderr.contains(&format!("{LOADERS} alerts in 1 incidents")),
+        "{stderr}"
+    );
+    let flat = dllhound(&["scan", p, "--output-format", "table", "--group-by", "none"]);
+    assert!(!String::from_utf8_lossy(&flat.stdout).contains("INCIDENT "));
+
+    // `explain` by incident id gives the page of all nineteen; by alert id, that one.
+    let inc = inc.as_str().unwrap();
+    let page = dllhound(&["explain", inc, p, "--output-format", "json"]);
+    assert_eq!(
+        page.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&page.stdout).unwrap();
+    assert_eq!(doc["kind"], "incident");
+    assert_eq!(doc["alerts"].as_array().unwrap().len(), LOADERS);
+    let id = alerts[3]["id"].as_str().unwrap();
+    let md = dllhound(&["explain", &id[..10], p, "--output-format", "markdown"]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.starts_with(&format!("# alert {id}")), "{md}");
+    assert!(
+        md.contains("creation_time_changed (creation time set to 2019-03-19T11:00:00.000Z"),
+        "{md}"
+    );
+    assert!(md.contains("cmd.exe /c whoami"), "{md}");
+    let missing = dllhound(&["explain", "0123456789", p]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no alert or incident 0123456789"));
+}
