@@ -85,6 +85,34 @@
   cards.appendChild(el('div', { class: 'card' }, el('div', { class: 'n', text: hosts.length }), el('div', { class: 'l', text: 'hosts' })));
   ov.appendChild(cards);
 
+  // Incidents first: the alerts of one DLL on one host are one incident (a hijacked DLL loaded by many
+  // processes); clicking one filters the list to its alerts.
+  var INC = new Map();
+  ALERTS.forEach(function (a) {
+    if (!a.incident) return;
+    var i = INC.get(a.incident.id);
+    if (!i) { i = { id: a.incident.id, alerts: [], }; INC.set(a.incident.id, i); }
+    i.alerts.push(a);
+  });
+  var incidents = Array.from(INC.values()).map(function (i) {
+    var sev = i.alerts.map(function (a) { return SEVERITIES.indexOf(get(a, 'event.severity')); });
+    var times = i.alerts.map(function (a) { return a['@timestamp']; }).sort();
+    var loaders = new Set(i.alerts.map(function (a) { return get(a, 'process.entity_id'); }));
+    var br = new Set();
+    i.alerts.forEach(function (a) { (get(a, 'an0052.branches') || []).forEach(function (b) { br.add(BRANCH_LABEL[b] || b); }); });
+    return { id: i.id, sev: SEVERITIES[Math.min.apply(null, sev)] || 'low', rank: Math.min.apply(null, sev), host: get(i.alerts[0], 'host.name'), dll: get(i.alerts[0], 'dll.path'), n: i.alerts.length, loaders: loaders.size, first: times[0], last: times[times.length - 1], branches: Array.from(br).join(', ') };
+  }).sort(function (x, y) { return x.rank - y.rank || y.n - x.n || String(x.first).localeCompare(String(y.first)); });
+  if (incidents.length) {
+    var incTable = table(['severity', 'host', 'DLL', 'alerts', 'loaders', 'first load', 'last load', 'branches'], incidents.slice(0, 50).map(function (i) {
+      var link = el('a', { href: '#', class: 'incident', 'data-incident': i.id, text: i.dll || i.id });
+      link.addEventListener('click', function (e) { e.preventDefault(); q.value = i.id; apply(); });
+      return [sevBadge(i.sev), i.host, link, i.n, i.loaders, String(i.first || '').replace('T', ' ').replace('Z', ''), String(i.last || '').replace('T', ' ').replace('Z', ''), i.branches];
+    }), [false, false, false, true, true, false, false, false]);
+    var incPanel = panel(ALERTS.filter(function (a) { return a.incident; }).length + ' alerts in ' + incidents.length + ' incidents', incTable);
+    if (incidents.length > 50) incPanel.appendChild(el('p', { text: 'the 50 most severe shown; search an incident id to see its alerts' }));
+    ov.appendChild(incPanel);
+  }
+
   var grid = el('div', { class: 'grid' });
   grid.appendChild(panel('Alerts by branch', table(['branch', 'alerts'],
     BRANCHES.map(function (b) { return [BRANCH_LABEL[b], ALERTS.filter(function (a) { return (get(a, 'an0052.branches') || []).indexOf(b) >= 0; }).length]; }), [false, true])));
@@ -245,6 +273,13 @@
     fact('loading process', get(a, 'process.executable') + (get(a, 'process.pid') !== undefined ? ' (pid ' + get(a, 'process.pid') + ')' : ''));
     fact('command line', get(a, 'process.command_line'));
     fact('parent', get(a, 'process.parent.executable'));
+    fact('parent command line', get(a, 'process.parent.command_line'));
+    fact('grandparent', get(a, 'process.parent.parent.executable'));
+    fact('file first seen', get(a, 'dll.file.first_seen'));
+    var prev = get(a, 'dll.prevalence');
+    if (prev) fact('prevalence', prev.hosts + ' host(s) by ' + prev.by + ' since ' + prev.first_seen + ' (' + (prev.sample_hosts || []).join(', ') + ')');
+    var inc = a.incident;
+    if (inc) fact('incident', inc.id + ' (' + inc.alert_count + ' alert' + (inc.alert_count === 1 ? '' : 's') + ')');
     fact('user', get(a, 'user.name'));
     fact('process id', get(a, 'process.entity_id'));
     box.appendChild(facts);
@@ -258,6 +293,31 @@
       var where = (p.file || '') + (p.record !== undefined ? ':record ' + p.record : '') + (p.line !== undefined ? ':line ' + p.line : '') + (p.event_code ? ' (' + p.event_code + ')' : '');
       return [String(t['@timestamp'] || '').replace('T', ' ').replace('Z', ''), t.role, pathCell(t.summary), pathCell(where)];
     })));
+    function where(p) {
+      p = p || {};
+      return (p.file || '') + (p.record !== undefined ? ':record ' + p.record : '') + (p.line !== undefined ? ':line ' + p.line : '') + (p.event_code ? ' (' + p.event_code + ')' : '');
+    }
+    function ts(t) { return String(t || '').replace('T', ' ').replace('Z', ''); }
+    var hist = get(a, 'dll.file.history') || [];
+    box.appendChild(el('h4', { text: 'File history of the DLL on this host (whole input)' }));
+    if (hist.length) {
+      box.appendChild(table(['time (UTC)', 'action', 'path', 'by', 'source'], hist.map(function (h) {
+        var stomp = h.creation_time ? ' → ' + h.creation_time + (h.previous_creation_time ? ' (was ' + h.previous_creation_time + ')' : '') : '';
+        return [ts(h['@timestamp']), h.action + stomp, pathCell(h.path), pathCell(get(h, 'process.executable')), pathCell(where(h.provenance))];
+      })));
+    } else {
+      box.appendChild(el('p', { text: 'No write, delete or creation-time change of this path is in the input.' }));
+    }
+    box.appendChild(el('h4', { text: 'Children of the loader (within the window after the load)' }));
+    if ((a.children || []).length) {
+      box.appendChild(table(['time (UTC)', 'after load', 'process', 'did', 'source'], a.children.map(function (c) {
+        var did = (c.network || []).map(function (n) { return 'connected to ' + n.destination_ip + (n.destination_port !== undefined ? ':' + n.destination_port : ''); })
+          .concat((c.files || []).map(function (f) { return 'wrote ' + f.path; }));
+        return [ts(c['@timestamp']), delta(c.delta_seconds), pathCell(get(c, 'process.command_line') || get(c, 'process.executable')), pathCell(did.join('; ')), pathCell(where(c.provenance))];
+      })));
+    } else {
+      box.appendChild(el('p', { text: 'The loader started no process within the window after the load.' }));
+    }
     var json = JSON.stringify(a, null, 2);
     var pre = el('pre', { class: 'json', text: json });
     var copy = el('button', { text: 'copy JSON' });
@@ -281,6 +341,13 @@
     var W = 980, LEFT = 110, RIGHT = 30, NW = 190, NH = 40;
     var deltas = [0];
     REGISTRY.forEach(function (b) { (ev[b.name] || []).forEach(function (x) { deltas.push(x.delta_seconds); }); });
+    // The DLL's file history and the loader's children on the same axis (seconds from the load).
+    var t0 = Date.parse(a['@timestamp']);
+    var history = (get(a, 'dll.file.history') || []).map(function (h) { return { h: h, d: (Date.parse(h['@timestamp']) - t0) / 1000 }; })
+      .filter(function (x) { return isFinite(x.d); });
+    var kids = a.children || [];
+    history.forEach(function (x) { deltas.push(x.d); });
+    kids.forEach(function (c) { deltas.push(c.delta_seconds); });
     function f(d) { return (d < 0 ? -1 : 1) * Math.log10(1 + Math.abs(d) / 0.01); }
     var lo = Math.min.apply(null, deltas.map(f).concat([-1])), hi = Math.max.apply(null, deltas.map(f).concat([1]));
     var span = W - LEFT - RIGHT - NW;
@@ -290,6 +357,8 @@
     REGISTRY.forEach(function (b) { if (b.name === 'fresh_write' && lanes.indexOf(b.lane) < 0) lanes.push(b.lane); });
     lanes.push('DLL file', 'loaded by');
     REGISTRY.forEach(function (b) { if (lanes.indexOf(b.lane) < 0) lanes.push(b.lane); });
+    lanes.unshift('file history');
+    lanes.push('children');
     var laneY = {};
     var svg = sv('svg', { class: 'chain', width: W, role: 'img' });
     var defs = sv('defs', {});
@@ -300,7 +369,7 @@
     svg.appendChild(sv('title', {}, 'AN0052 chain for ' + (get(a, 'dll.path') || '')));
     var y = 14;
     var parent = get(a, 'process.parent.executable');
-    var laneCount = { 'DLL file': 1, 'loaded by': 1 };
+    var laneCount = { 'DLL file': 1, 'loaded by': 1, 'file history': history.length, 'children': kids.length };
     REGISTRY.forEach(function (b) { laneCount[b.lane] = (laneCount[b.lane] || 0) + (ev[b.name] || []).length; });
     // Each lane is as tall as the nodes it may have to stack.
     lanes.forEach(function (l) {
@@ -356,6 +425,14 @@
         var n = node(b.lane, item.delta_seconds, d[0], d[1], d[2], d[3]);
         if (d[4]) edge(n, dll); else edge(loader, n);
       });
+    });
+    history.forEach(function (x) {
+      var h = x.h;
+      node('file history', x.d, h.action.indexOf('delete') === 0 ? 'net' : 'writer', h.action.replace(/_/g, ' '), base(get(h, 'process.executable')) + ' · ' + delta(x.d), 'history');
+    });
+    kids.forEach(function (c) {
+      var n = node('children', c.delta_seconds, 'exec', base(get(c, 'process.executable')), 'started ' + delta(c.delta_seconds) + ((c.network || []).length ? ' · ' + c.network.length + ' conn.' : ''), 'child');
+      edge(loader, n);
     });
     // The axis.
     var ay = y + 6;
