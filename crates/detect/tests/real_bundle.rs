@@ -15,19 +15,8 @@ use dllhound_model::{Event, EventKind, Provenance};
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("DLLHOUND_REAL_DATA")
-        .expect("set DLLHOUND_REAL_DATA to the shared data folder to run the real-data tests");
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(dir);
-    assert!(
-        dir.join("expected.tsv").is_file(),
-        "{} has no expected.tsv",
-        dir.display()
-    );
-    dir
-}
+mod common;
+use common::data_dir;
 
 /// The attack recordings: every file expected.tsv judges SHOULD_FIRE or UNCLEAR.
 fn attack_files(dir: &std::path::Path) -> Vec<PathBuf> {

@@ -12,23 +12,8 @@ use dllhound_ingest::{expand_inputs, Input, ReadOptions};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// The shared recordings. The tests that call this are `#[ignore]`d, so a plain `cargo test`
-/// lists them as ignored with the reason; run on purpose (`--include-ignored`, as `.ci/run` does)
-/// without the data they fail instead of passing untested.
-fn data_dir() -> PathBuf {
-    let dir = std::env::var_os("DLLHOUND_REAL_DATA")
-        .expect("set DLLHOUND_REAL_DATA to the shared data folder to run the real-data tests");
-    // A relative path is taken from the workspace root, where the README's commands run.
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(dir);
-    assert!(
-        dir.join("MANIFEST.tsv").is_file(),
-        "DLLHOUND_REAL_DATA={} has no MANIFEST.tsv",
-        dir.display()
-    );
-    dir
-}
+mod common;
+use common::data_dir;
 
 fn tsv(path: PathBuf) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -25,6 +25,7 @@ mod store;
 pub use dns::DnsEvidence;
 pub use follow_on_exec::{ExecEvidence, RegistryEvidence};
 pub use fresh_write::{index_key, WriteEvidence, WriteMatch};
+pub(crate) use outbound_network::outbound;
 pub use outbound_network::NetEvidence;
 pub(crate) use store::add as add_gone;
 pub use store::Store;

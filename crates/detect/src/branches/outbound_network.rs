@@ -5,6 +5,7 @@
 use super::{ago, secs, BranchInfo, Corroborator, Points, Probe, Store, WindowInfo};
 use crate::alert::{Alert, TimelineEntry};
 use crate::coverage::{HostCoverage, Verdict};
+use crate::state::Held;
 use crate::DestinationClass;
 use dllhound_model::{
     Event, EventKind, NetworkConnect, ProcessKey, Provenance, Timestamp, WinPath,
@@ -28,6 +29,23 @@ pub struct NetEvidence {
     pub protocol: Option<Box<str>>,
     pub destination_class: DestinationClass,
     pub provenance: Provenance,
+}
+
+/// A held connection as evidence, timed from the load at `t`; `None` when it does not leave the
+/// host's own addresses (loopback, link-local, …) or names no address.
+pub(crate) fn outbound(n: &Held<NetworkConnect>, t: i64) -> Option<NetEvidence> {
+    let ip = n.ev.destination_ip?;
+    let class = DestinationClass::of(ip);
+    (class != DestinationClass::NotOutbound).then(|| NetEvidence {
+        time: Timestamp(n.time),
+        delta_seconds: secs(n.time - t),
+        destination_ip: ip,
+        destination_port: n.ev.destination_port,
+        destination_domain: n.ev.destination_host.clone(),
+        protocol: n.ev.protocol.clone(),
+        destination_class: class,
+        provenance: n.prov.clone(),
+    })
 }
 
 /// Branch (c).
@@ -80,20 +98,7 @@ impl Corroborator for OutboundNetwork {
         held.get(&p.load.process)
             .iter()
             .filter(|n| n.time >= t && n.time - t <= p.window_ms)
-            .filter_map(|n| {
-                let ip = n.ev.destination_ip?;
-                let class = DestinationClass::of(ip);
-                (class != DestinationClass::NotOutbound).then(|| NetEvidence {
-                    time: Timestamp(n.time),
-                    delta_seconds: secs(n.time - t),
-                    destination_ip: ip,
-                    destination_port: n.ev.destination_port,
-                    destination_domain: n.ev.destination_host.clone(),
-                    protocol: n.ev.protocol.clone(),
-                    destination_class: class,
-                    provenance: n.prov.clone(),
-                })
-            })
+            .filter_map(|n| outbound(n, t))
             .collect()
     }
 

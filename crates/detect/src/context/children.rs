@@ -9,7 +9,7 @@
 
 use crate::branches::NetEvidence;
 use crate::state::HostState;
-use crate::{Config, DestinationClass};
+use crate::Config;
 use dllhound_model::{FileWriteKind, Footprint, ProcessKey, Provenance, Timestamp, WinPath};
 use serde::Serialize;
 
@@ -89,20 +89,7 @@ pub fn children(cfg: &Config, st: &HostState, loader: &ProcessKey, t: i64) -> Ve
                 .get(key)
                 .iter()
                 .filter(|n| n.time >= s.time && n.time <= end)
-                .filter_map(|n| {
-                    let ip = n.ev.destination_ip?;
-                    let class = DestinationClass::of(ip);
-                    (class != DestinationClass::NotOutbound).then(|| NetEvidence {
-                        time: Timestamp(n.time),
-                        delta_seconds: crate::branches::secs(n.time - t),
-                        destination_ip: ip,
-                        destination_port: n.ev.destination_port,
-                        destination_domain: n.ev.destination_host.clone(),
-                        protocol: n.ev.protocol.clone(),
-                        destination_class: class,
-                        provenance: n.prov.clone(),
-                    })
-                })
+                .filter_map(|n| crate::branches::outbound(n, t))
                 .collect();
             let mut files: Vec<ChildFile> = st
                 .branches

@@ -8,7 +8,6 @@
 
 use crate::alert::Alert;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// The incident an alert belongs to (`incident`).
@@ -23,16 +22,7 @@ pub struct IncidentRef {
 pub fn incident_id(a: &Alert) -> String {
     let host = dllhound_model::host::identity(&a.host).to_ascii_lowercase();
     let (key, _) = super::prevalence::key_of(a.dll_sha256.as_deref(), a.dll.match_key());
-    let mut h = Sha256::new();
-    for part in ["incident", &host, &key] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
-    }
-    h.finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::correlate::hash_id(&["incident", &host, &key])
 }
 
 /// Sets `incident` on every alert of `alerts`.

@@ -106,8 +106,14 @@ pub(super) fn merge_into(a: &mut Builder, b: Builder) {
 }
 
 pub(super) fn alert_id(host: &str, process: &ProcessKey, dll_key: &str, t: Timestamp) -> String {
+    hash_id(&[host, &process.to_string(), dll_key, &t.millis().to_string()])
+}
+
+/// A deterministic id: the first 16 bytes of the SHA-256 of `parts` (each ended by a zero byte),
+/// in hex.
+pub(crate) fn hash_id(parts: &[&str]) -> String {
     let mut h = Sha256::new();
-    for part in [host, &process.to_string(), dll_key, &t.millis().to_string()] {
+    for part in parts {
         h.update(part.as_bytes());
         h.update([0u8]);
     }

@@ -207,3 +207,21 @@ pub fn unsigned_cert(host: &str, secs: f64, rec: u64, sha1: &str) -> Event {
         }),
     )
 }
+
+/// The shared recordings. The tests that call this are `#[ignore]`d, so a plain `cargo test`
+/// lists them as ignored with the reason; run on purpose (`--include-ignored`, as `.ci/run` does)
+/// without the data they fail instead of passing untested.
+pub fn data_dir() -> std::path::PathBuf {
+    let dir = std::env::var_os("DLLHOUND_REAL_DATA")
+        .expect("set DLLHOUND_REAL_DATA to the shared data folder to run the real-data tests");
+    // A relative path is taken from the workspace root, where the README's commands run.
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(dir);
+    assert!(
+        dir.join("MANIFEST.tsv").is_file(),
+        "DLLHOUND_REAL_DATA={} has no MANIFEST.tsv",
+        dir.display()
+    );
+    dir
+}
