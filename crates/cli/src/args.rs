@@ -79,7 +79,7 @@ pub struct StreamArgs {
     #[arg(long)]
     pub no_stdout: bool,
     /// Also write an update record (same id, `event.action: "update"`) when an alert's window closes
-    /// with more evidence than it was first written with.
+    /// with more evidence, children or file history than it was first written with.
     #[arg(long)]
     pub updates: bool,
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9464).

@@ -337,3 +337,38 @@ fn shards_share_one_memory_budget() {
         quiet.held_bytes()
     );
 }
+
+#[test]
+fn streaming_updates_an_alert_with_children_started_after_its_release() {
+    let mut c = dllhound_detect::Correlator::new(dllhound_detect::Config {
+        emit_early: true,
+        ..Default::default()
+    });
+    let dll = r"C:\Users\u\AppData\Local\Temp\x.dll";
+    c.push(write("h", 0.0, 1, "w", r"C:\w.exe", dll));
+    c.push(load("h", 10.0, 2, "l", r"C:\l.exe", dll, "false"));
+    let first = c.take_emissions();
+    assert_eq!(first.len(), 1, "released as soon as (a) is in");
+    assert!(!first[0].update && first[0].alert.children.is_empty());
+    assert_eq!(first[0].alert.file_history.len(), 1);
+    c.push(start(
+        "h",
+        20.0,
+        3,
+        "k",
+        "l",
+        r"C:\Windows\System32\cmd.exe",
+        None,
+        "cmd /c whoami",
+    ));
+    c.push(net("h", 1000.0, 4, "z", "198.51.100.1", true));
+    let later = c.take_emissions();
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert!(later[0].update);
+    assert_eq!(later[0].alert.id, first[0].alert.id);
+    assert_eq!(later[0].alert.children.len(), 1);
+    assert_eq!(
+        later[0].alert.children[0].process.command_line.as_deref(),
+        Some("cmd /c whoami")
+    );
+}

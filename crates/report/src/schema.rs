@@ -8,7 +8,8 @@
 //! suppressed_by             {source: default_tuning|allowlist|baseline, id, reason} (suppressed only)
 //! tuning_not_applied[]      {source, id, reason}: broad entries (allow_unsigned, signer '*') that matched but
 //!                           were voided by a fresh write from a process they do not expect (absent when none)
-//! event.action              "update" on a streamed alert re-released with more evidence (stream --updates)
+//! event.action              "update" on a streamed alert re-released with more evidence, children or file
+//!                           history than it was first written with (stream --updates)
 //! event.severity            low | medium | high | critical
 //! risk_score                0..100 (see dllhound_detect::score)
 //! rule.id / rule.name / rule.reference     AN0052
@@ -94,7 +95,8 @@ pub struct AlertRecord<'a> {
 pub struct EventField {
     pub kind: &'static str,
     pub severity: &'static str,
-    /// `update` on a streamed alert re-released with more evidence (`dllhound stream --updates`).
+    /// `update` on a streamed alert re-released with more evidence, children or file history
+    /// (`dllhound stream --updates`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<&'static str>,
 }

@@ -85,7 +85,7 @@ pub struct Emission {
 /// What was released for one (process, DLL) of a host.
 pub(super) struct Released {
     id: String,
-    /// Evidence items released so far.
+    /// Evidence items, children and file-history entries released so far.
     evidence: usize,
     /// Event time of the load, for forgetting it.
     time: i64,

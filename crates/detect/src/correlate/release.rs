@@ -42,7 +42,7 @@ impl Correlator {
                 ek,
                 Released {
                     id: alert.id.clone(),
-                    evidence: alert.evidence.len(),
+                    evidence: released_size(&alert),
                     time,
                     builder: None,
                 },
@@ -83,7 +83,7 @@ impl Correlator {
         if update {
             alert.id = e.id.clone();
         }
-        let n = alert.evidence.len();
+        let n = released_size(&alert);
         if !update || n > e.evidence {
             e.id = alert.id.clone();
             e.evidence = n;
@@ -105,4 +105,10 @@ impl Correlator {
         }
         self.take_emissions()
     }
+}
+
+/// What a release carried, to tell whether a later one has more: evidence items, children and
+/// file-history entries (children and history arriving after the first release make an update).
+fn released_size(a: &crate::alert::Alert) -> usize {
+    a.evidence.len() + a.children.len() + a.file_history.len()
 }
