@@ -51,7 +51,6 @@ pub struct Alert {
     pub pid: Option<u32>,
     pub executable: WinPath,
     pub command_line: Option<Box<str>>,
-    pub parent_executable: Option<WinPath>,
     /// The loader's parent and grandparent ([`crate::context::lineage`]).
     pub parent: Lineage,
     /// What the loader started within the window after the load ([`crate::context::children`]).

@@ -153,12 +153,7 @@ fn write_alert(out: &mut dyn Write, a: &Alert, nested: bool) -> io::Result<()> {
     if let Some(u) = &a.user {
         facts.push(("user", u.to_string(), load.clone()));
     }
-    if let Some(p) = a
-        .parent
-        .executable
-        .as_ref()
-        .or(a.parent_executable.as_ref())
-    {
+    if let Some(p) = a.parent.executable.as_ref() {
         facts.push((
             "parent",
             format!(

@@ -219,12 +219,7 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
                 parent: ParentField {
                     entity_id: a.parent.entity_id.as_ref().map(|k| k.to_string()),
                     pid: a.parent.pid,
-                    executable: a
-                        .parent
-                        .executable
-                        .as_ref()
-                        .or(a.parent_executable.as_ref())
-                        .map(|p| p.original()),
+                    executable: a.parent.executable.as_ref().map(|p| p.original()),
                     command_line: a.parent.command_line.as_deref(),
                     provenance: a.parent.provenance.as_ref(),
                     parent: GrandparentField {

@@ -128,12 +128,7 @@ fn write_alert(out: &mut dyn Write, a: &Alert) -> io::Result<()> {
         escape_control(a.executable.original()),
         a.process
     )?;
-    if let Some(p) = a
-        .parent
-        .executable
-        .as_ref()
-        .or(a.parent_executable.as_ref())
-    {
+    if let Some(p) = a.parent.executable.as_ref() {
         let grand = a
             .parent
             .parent_executable

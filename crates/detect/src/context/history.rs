@@ -152,13 +152,16 @@ impl FileHistory {
             prov: prov.clone(),
         };
         delta += entry_bytes(&e) as isize;
-        let same: Vec<usize> = (0..self.entries.len())
-            .filter(|&i| self.entries[i].key == key)
-            .collect();
-        if same.len() >= ENTRIES_PER_PATH {
+        let (mut same, mut last) = (0, 0);
+        for (i, x) in self.entries.iter().enumerate() {
+            if x.key == key {
+                same += 1;
+                last = i;
+            }
+        }
+        if same >= ENTRIES_PER_PATH {
             // Keep the first ones and the latest: the newest replaces the previous latest.
             self.evictions += 1;
-            let last = same[same.len() - 1];
             let l = &self.entries[last];
             if (time, prov) >= (l.time, &l.prov) {
                 delta -= entry_bytes(l) as isize;

@@ -51,15 +51,10 @@ pub(crate) fn attach_history(a: &mut Alert, st: &crate::state::HostState) {
             .iter()
             .map(history::FileEvent::from_held),
     );
+    // Keep what an earlier build found (streaming re-releases) that the state has since dropped.
+    v.append(&mut a.file_history);
     v.sort_by(|x, y| (x.time, &x.provenance).cmp(&(y.time, &y.provenance)));
     v.dedup_by(|x, y| x.provenance == y.provenance);
-    // Keep what an earlier build found (streaming re-releases) that the state has since dropped.
-    for e in std::mem::take(&mut a.file_history) {
-        if !v.iter().any(|x| x.provenance == e.provenance) {
-            v.push(e);
-        }
-    }
-    v.sort_by(|x, y| (x.time, &x.provenance).cmp(&(y.time, &y.provenance)));
     a.file_first_seen = v
         .iter()
         .find(|e| e.action != "delete" && e.action != "delete_detected")

@@ -152,7 +152,6 @@ pub(super) fn build((host_id, process, dll_key): AlertKey, mut b: Builder, signa
             load.image.clone()
         },
         command_line: loader.and_then(|l| l.command_line.clone()),
-        parent_executable: loader.and_then(|l| l.parent_image.clone()),
         parent: std::mem::take(&mut b.lineage),
         children: std::mem::take(&mut b.children),
         user: load.user.clone().or(loader.and_then(|l| l.user.clone())),
