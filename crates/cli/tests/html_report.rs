@@ -160,7 +160,23 @@ fn the_example_report_draws_the_chain_and_shows_markup_as_text() {
     ] {
         assert!(dom.contains(text), "the chain lacks {text:?}");
     }
-    for kind in ["writer", "dll", "loader", "parent", "exec", "net", "dns"] {
+    // The IR bundle: incidents first, the DLL's file history and the loader's children drawn.
+    assert!(
+        dom.contains("3 alerts in 3 incidents"),
+        "no incidents panel"
+    );
+    for text in [
+        "File history of the DLL on this host",
+        "Children of the loader",
+        "powershell.exe -nop -w hidden",
+        "grandparent",
+        "C:\\Windows\\explorer.exe",
+    ] {
+        assert!(dom.contains(text), "the bundle lacks {text:?}");
+    }
+    for kind in [
+        "writer", "dll", "loader", "parent", "exec", "net", "dns", "history", "child",
+    ] {
         assert!(
             dom.contains(&format!("data-kind=\"{kind}\"")),
             "no {kind} node drawn"

@@ -259,3 +259,84 @@ fn nineteen_loaders_of_one_dll_are_one_incident_with_the_whole_story() {
     assert_eq!(missing.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("no alert or incident 0123456789"));
 }
+
+#[test]
+fn explain_tells_the_readme_example_alert_with_its_lineage_children_and_history() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/attack-chain.jsonl"
+    );
+    // The id the README shows.
+    let out = dllhound(&[
+        "explain",
+        "eb533869c0f580df6aa0d7563f395013",
+        example,
+        "--output-format",
+        "markdown",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8_lossy(&out.stdout);
+    for text in [
+        "# alert eb533869c0f580df6aa0d7563f395013 (critical) — msoupd.dll",
+        // With the record it comes from: the parent's start.
+        "| grandparent | C:\\Windows\\explorer.exe | ",
+        "examples/attack-chain.jsonl:109 |",
+        "| create | C:\\Users\\alice\\AppData\\Local\\Temp\\msoupd.dll |",
+        "powershell.exe -nop -w hidden -enc",
+        "wrote C:\\ProgramData\\Vendor\\version.dll",
+        "| incident | 05ce45b85104a3c44c9b1dfa05699035 (1 alert) |",
+    ] {
+        assert!(md.contains(text), "lacks {text:?}:\n{md}");
+    }
+}
+
+#[test]
+#[ignore = "needs DLLHOUND_REAL_DATA (the shared recordings; .ci/run sets it)"]
+fn explain_shows_the_timestomp_of_a_real_side_loading_recording() {
+    let dir = std::env::var_os("DLLHOUND_REAL_DATA").expect("set DLLHOUND_REAL_DATA");
+    let f = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(dir)
+        .join("sbousseaden__EVTX-ATTACK-SAMPLES/AutomatedTestingTools/Malware/DE_timestomp_and_dll_sideloading_and_RunPersist.evtx");
+    let f = f.to_str().unwrap();
+    let scan = dllhound(&["scan", f, "--output-format", "ndjson"]);
+    let first: Value = serde_json::from_str(
+        String::from_utf8_lossy(&scan.stdout)
+            .lines()
+            .next()
+            .expect("the recording alerts"),
+    )
+    .unwrap();
+    let id = first["id"].as_str().unwrap();
+    let out = dllhound(&["explain", id, f, "--output-format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["kind"], "alert");
+    let a = &doc["alerts"][0];
+    assert_eq!(a["id"], id);
+    assert!(a["dll"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("NvSmartMax.dll"));
+    let stomp = a["dll"]["file"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["action"] == "creation_time_changed")
+        .expect("the recording's Sysmon 2 is in the history");
+    assert_eq!(stomp["creation_time"], "2013-09-04T16:29:27.000Z");
+    assert_eq!(
+        a["process"]["parent"]["parent"]["executable"],
+        r"C:\Windows\explorer.exe"
+    );
+}
