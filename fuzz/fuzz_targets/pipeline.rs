@@ -24,6 +24,11 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     for a in &outcome.alerts {
         dllhound_report::write_ndjson(&mut sink, a).expect("writing to memory");
     }
-    dllhound_report::write_table(&mut sink, outcome.alerts.iter()).expect("writing to memory");
+    dllhound_report::write_table(
+        &mut sink,
+        outcome.alerts.iter(),
+        dllhound_report::Grouping::Incident,
+    )
+    .expect("writing to memory");
     dllhound_report::write_csv(&mut sink, outcome.alerts.iter()).expect("writing to memory");
 });
