@@ -55,6 +55,9 @@ pub struct Alert {
     pub parent: Lineage,
     /// What the loader started within the window after the load ([`crate::context::children`]).
     pub children: Vec<Child>,
+    /// Server, share and the host's connections to it, for a DLL on a network path
+    /// ([`crate::context::unc`]).
+    pub unc: Option<crate::context::unc::Unc>,
     pub user: Option<Box<str>>,
     pub dll: WinPath,
     pub dll_sha256: Option<Box<str>>,

@@ -104,6 +104,9 @@ pub fn apply(a: &mut Alert) {
     a.evidence.score(a, &mut own);
     let mut pts = i64::from(pts) + own.points;
     reasons.extend(own.reasons);
+    if let Some(u) = &a.unc {
+        reasons.push(crate::context::unc::reason(u));
+    }
     if is_lolbin_loader(&a.executable) {
         pts += 10;
         reasons.push(format!(

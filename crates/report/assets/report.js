@@ -276,6 +276,8 @@
     fact('parent command line', get(a, 'process.parent.command_line'));
     fact('grandparent', get(a, 'process.parent.parent.executable'));
     fact('file first seen', get(a, 'dll.file.first_seen'));
+    var unc = get(a, 'dll.unc');
+    if (unc) fact('network share', '\\\\' + unc.server + (unc.share ? '\\' + unc.share : '') + ' (' + unc.transport + ', port ' + (unc.ports || []).join('/') + '; ' + unc.connection_count + ' connection(s) to the server around the load)');
     var prev = get(a, 'dll.prevalence');
     if (prev) fact('prevalence', prev.hosts + ' host(s) by ' + prev.by + ' since ' + prev.first_seen + ' (' + (prev.sample_hosts || []).join(', ') + ')');
     var inc = a.incident;
@@ -317,6 +319,18 @@
       })));
     } else {
       box.appendChild(el('p', { text: 'The loader started no process within the window after the load.' }));
+    }
+    if (unc) {
+      box.appendChild(el('h4', { text: 'Connections of the host to the share\'s server (network window before and after the load)' }));
+      if ((unc.connections || []).length) {
+        box.appendChild(table(['time (UTC)', 'from load', 'process', 'to', 'matched by', 'source'], unc.connections.map(function (c) {
+          var to = c.destination_ip + (c.destination_port !== undefined ? ':' + c.destination_port : '') + (c.destination_domain ? ' (' + c.destination_domain + ')' : '');
+          var who = (get(c, 'process.executable') || '?') + (get(c, 'process.pid') !== undefined ? ' (pid ' + get(c, 'process.pid') + ')' : '');
+          return [ts(c['@timestamp']), delta(c.delta_seconds), pathCell(who), to, c.matched_by, pathCell(where(c.provenance))];
+        })));
+      } else {
+        box.appendChild(el('p', { text: 'No connection of the host to ' + unc.server + ' on port ' + (unc.ports || []).join('/') + ' is in the input within the window.' }));
+      }
     }
     var json = JSON.stringify(a, null, 2);
     var pre = el('pre', { class: 'json', text: json });

@@ -2,6 +2,7 @@
 //! every line pointing back to its record.
 
 use crate::escape_control;
+use dllhound_detect::context::unc::{Transport, Unc, UncConnection};
 use dllhound_detect::Alert;
 use std::io::{self, Write};
 
@@ -13,7 +14,7 @@ fn cell(s: &str) -> String {
 }
 
 /// Writes the page for `alerts`: the incident they share (when `incident` is given), then each
-/// alert's facts, reasons, timeline, file history, children and prevalence.
+/// alert's facts, reasons, timeline, file history, network share and children.
 pub fn write_explain_markdown(
     out: &mut dyn Write,
     alerts: &[&Alert],
@@ -255,6 +256,9 @@ fn write_alert(out: &mut dyn Write, a: &Alert, nested: bool) -> io::Result<()> {
             )?;
         }
     }
+    if let Some(u) = &a.unc {
+        write_unc(out, u)?;
+    }
     writeln!(out, "\n**Children of the loader**\n")?;
     if a.children.is_empty() {
         writeln!(
@@ -302,4 +306,82 @@ fn write_alert(out: &mut dyn Write, a: &Alert, nested: bool) -> io::Result<()> {
         }
     }
     writeln!(out)
+}
+
+/// `SMB` or `WebDAV`, with the ports looked at.
+pub(crate) fn transport(u: &Unc) -> String {
+    format!(
+        "{} on port {}",
+        match u.transport {
+            Transport::Smb => "SMB",
+            Transport::Webdav => "WebDAV",
+        },
+        u.ports
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join("/")
+    )
+}
+
+/// One connection to the share's server: when, who, where, how it was matched.
+pub(crate) fn unc_line(c: &UncConnection) -> String {
+    format!(
+        "{}  {:+.3} s  {}{} → {}{}{} (by {})",
+        c.time,
+        c.delta_seconds,
+        c.process.executable.as_deref().unwrap_or("?"),
+        c.process
+            .pid
+            .map(|p| format!(" pid {p}"))
+            .unwrap_or_default(),
+        c.destination_ip,
+        c.destination_port
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default(),
+        c.destination_domain
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default(),
+        c.matched_by
+    )
+}
+
+fn write_unc(out: &mut dyn Write, u: &Unc) -> io::Result<()> {
+    writeln!(
+        out,
+        "\n**Network share**\n\nServer `{}`, share `{}`, {}; {} connection{} of the host to the server within the network window of the load.\n",
+        u.server,
+        u.share.as_deref().unwrap_or("-"),
+        transport(u),
+        u.connection_count,
+        if u.connection_count == 1 { "" } else { "s" }
+    )?;
+    if !u.connections.is_empty() {
+        writeln!(out, "| connection | record |\n|---|---|")?;
+        for c in &u.connections {
+            writeln!(
+                out,
+                "| {} | {} |",
+                cell(&unc_line(c)),
+                cell(&c.provenance.to_string())
+            )?;
+        }
+    }
+    if !u.lookups.is_empty() {
+        writeln!(out, "\n| lookup of the server | record |\n|---|---|")?;
+        for l in &u.lookups {
+            writeln!(
+                out,
+                "| {} {:+.3} s {} asked {} → {} | {} |",
+                l.time,
+                l.delta_seconds,
+                cell(l.process.executable.as_deref().unwrap_or("?")),
+                cell(&l.query),
+                cell(l.results.as_deref().unwrap_or("-")),
+                cell(&l.provenance.to_string())
+            )?;
+        }
+    }
+    Ok(())
 }

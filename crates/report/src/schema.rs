@@ -42,6 +42,15 @@
 //! dll.file.first_seen       @timestamp of the earliest non-delete history entry (null when none)
 //! dll.prevalence            {hosts, first_seen, sample_hosts[], by: sha256|path}: hosts of the input with a
 //!                           trigger load (suppressed included) of the same SHA-256, else the same path
+//! dll.unc                   DLL on a network path only (absent otherwise): {server, share, transport: smb|webdav,
+//!                           ports[] (looked at: 445,139,80,443; 80,443 for DavWWWRoot; 443 or the port for
+//!                           @SSL/@port), connections[] {@timestamp, delta_seconds (negative: before the load),
+//!                           process {entity_id, pid, executable}, destination_ip, destination_port,
+//!                           destination_domain, matched_by: ip|hostname|dns, provenance}: any process of the
+//!                           host within the network window before or after the load (the SMB redirector is
+//!                           System, WebDAV's is svchost), first 50; connection_count (all that matched);
+//!                           lookups[] {@timestamp, delta_seconds, process, query, results, provenance}: DNS
+//!                           lookups of the server by any process in the same window}
 //! incident                  {id, alert_count}: alerts of one DLL (SHA-256, else path) on one host; id is a hash
 //!                           of host identity and DLL (alerts only; absent on signals and suppressed triggers)
 //! an0052.branches           the corroborating branches with evidence: names from dllhound_detect::BRANCHES
@@ -160,6 +169,8 @@ pub struct DllField<'a> {
     pub file: FileField<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prevalence: Option<&'a dllhound_detect::context::prevalence::Prevalence>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unc: Option<&'a dllhound_detect::context::unc::Unc>,
 }
 
 #[derive(Debug, Serialize)]
@@ -242,6 +253,7 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
                     first_seen: a.file_first_seen.map(|t| t.to_rfc3339()),
                 },
                 prevalence: a.prevalence.as_ref(),
+                unc: a.unc.as_ref(),
             },
             incident: a.incident.as_ref(),
             children: &a.children,

@@ -160,6 +160,9 @@ fn write_alert(out: &mut dyn Write, a: &Alert) -> io::Result<()> {
             p.first_seen
         )?;
     }
+    if let Some(u) = &a.unc {
+        write_unc(out, u)?;
+    }
     if let Some(s) = &a.suppressed_by {
         writeln!(
             out,
@@ -252,4 +255,29 @@ fn write_alert(out: &mut dyn Write, a: &Alert) -> io::Result<()> {
         }
     }
     writeln!(out)
+}
+
+/// The share a DLL on a network path came from, and the host's connections to its server.
+fn write_unc(out: &mut dyn Write, u: &dllhound_detect::context::unc::Unc) -> io::Result<()> {
+    writeln!(
+        out,
+        "  share    \\\\{}{}  ({}; {} connection{} to the server around the load)",
+        escape_control(&u.server),
+        u.share
+            .as_deref()
+            .map(|s| format!("\\{}", escape_control(s)))
+            .unwrap_or_default(),
+        crate::explain::transport(u),
+        u.connection_count,
+        if u.connection_count == 1 { "" } else { "s" }
+    )?;
+    for c in &u.connections {
+        writeln!(
+            out,
+            "    {}  <{}>",
+            crate::explain::unc_line(c),
+            escape_control(&c.provenance.to_string())
+        )?;
+    }
+    Ok(())
 }

@@ -184,6 +184,57 @@ struct Dll {
     load_count: u32,
     file: File,
     prevalence: Option<Prevalence>,
+    unc: Option<Unc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Unc {
+    server: String,
+    share: Option<String>,
+    transport: String,
+    ports: Vec<u16>,
+    connections: Vec<UncConnection>,
+    connection_count: usize,
+    lookups: Vec<UncLookup>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct UncProcess {
+    entity_id: String,
+    pid: Option<u32>,
+    executable: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct UncConnection {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    delta_seconds: f64,
+    process: UncProcess,
+    destination_ip: String,
+    destination_port: Option<u16>,
+    destination_domain: Option<String>,
+    matched_by: String,
+    provenance: Provenance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct UncLookup {
+    #[serde(rename = "@timestamp")]
+    timestamp: String,
+    delta_seconds: f64,
+    process: UncProcess,
+    query: String,
+    results: Option<String>,
+    provenance: Provenance,
 }
 
 #[derive(Deserialize)]
@@ -321,7 +372,8 @@ struct Timeline {
     provenance: Provenance,
 }
 
-/// Sysmon JSON lines: a COM `-sta` chain and a borrowed NGEN entry, beside the example.
+/// Sysmon JSON lines: a COM `-sta` chain, a borrowed NGEN entry and a DLL run from a share (after
+/// the lookup and SMB connection that reached it), beside the example.
 fn chains() -> String {
     let ev = |eid: u32, t: u32, extra: &str| {
         format!(
@@ -335,6 +387,10 @@ fn chains() -> String {
         ev(7, 3, r#""ProcessGuid":"{33333333-3333-3333-3333-333333333333}","ProcessId":"300","Image":"C:\\Windows\\System32\\rundll32.exe","ImageLoaded":"C:\\ProgramData\\demo.dll","Signed":"false","SignatureStatus":"Unavailable""#),
         ev(11, 4, &format!(r#""ProcessGuid":"{{22222222-2222-2222-2222-222222222222}}","ProcessId":"200","Image":"C:\\Users\\bob\\Downloads\\dropper.exe","TargetFilename":"{ngen}""#)),
         ev(7, 5, &format!(r#""ProcessGuid":"{{11111111-1111-1111-1111-111111111111}}","ProcessId":"100","Image":"C:\\Program Files\\App\\app.exe","ImageLoaded":"{ngen}","Signed":"false","SignatureStatus":"Unavailable""#)),
+        ev(22, 6, r#""ProcessGuid":"{44444444-4444-4444-4444-444444444444}","ProcessId":"900","Image":"C:\\Windows\\System32\\svchost.exe","QueryName":"srv.corp.example","QueryResults":"::ffff:10.1.2.3;""#),
+        ev(3, 7, r#""ProcessGuid":"{00000000-0000-0000-0000-000000000004}","ProcessId":"4","Image":"System","Initiated":"true","Protocol":"tcp","DestinationIp":"10.1.2.3","DestinationPort":"445""#),
+        ev(1, 7, r#""ProcessGuid":"{55555555-5555-5555-5555-555555555555}","ProcessId":"500","Image":"C:\\Windows\\System32\\rundll32.exe","CommandLine":"rundll32.exe \\\\srv.corp.example\\tools\\x.dll,Run","ParentProcessGuid":"{22222222-2222-2222-2222-222222222222}","ParentImage":"C:\\Users\\bob\\Downloads\\dropper.exe""#),
+        ev(7, 8, r#""ProcessGuid":"{55555555-5555-5555-5555-555555555555}","ProcessId":"500","Image":"C:\\Windows\\System32\\rundll32.exe","ImageLoaded":"\\\\srv.corp.example\\tools\\x.dll","Signed":"false","SignatureStatus":"Unavailable""#),
     ]
     .join("\n")
         + "\n"
@@ -357,10 +413,10 @@ fn every_alert_record_reads_back_into_the_documented_schema() {
     );
     assert_eq!(
         out.outcome.alerts.len(),
-        4,
-        "the example's two and the two chains"
+        5,
+        "the example's two and the three chains"
     );
-    let (mut registry, mut not_applied) = (0, 0);
+    let (mut registry, mut not_applied, mut shares) = (0, 0, 0);
     for a in &out.outcome.alerts {
         let mut line = Vec::new();
         dllhound_report::write_ndjson(&mut line, a).unwrap();
@@ -406,6 +462,17 @@ fn every_alert_record_reads_back_into_the_documented_schema() {
         for c in &r.children {
             assert!(c.delta_seconds >= 0.0);
         }
+        if let Some(u) = &r.dll.unc {
+            shares += 1;
+            assert!(["smb", "webdav"].contains(&u.transport.as_str()));
+            assert!(!u.server.is_empty() && !u.ports.is_empty());
+            assert!(u.connection_count >= u.connections.len());
+            for c in &u.connections {
+                assert!(["ip", "hostname", "dns"].contains(&c.matched_by.as_str()));
+            }
+            assert_eq!(u.connections.len(), 1, "the SMB connection, matched by DNS");
+            assert_eq!(u.lookups.len(), 1);
+        }
         for w in &r.evidence.fresh_write {
             assert!(["create", "stream", "executable_detected"].contains(&w.how.as_str()));
             assert!(
@@ -430,6 +497,7 @@ fn every_alert_record_reads_back_into_the_documented_schema() {
         }
         not_applied += r.tuning_not_applied.len();
     }
+    assert_eq!(shares, 1, "the share chain carries dll.unc");
     assert_eq!(registry, 1, "the -sta chain carries its registry record");
     assert_eq!(
         not_applied, 1,

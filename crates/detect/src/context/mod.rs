@@ -7,9 +7,11 @@
 //! * [`history`]: every write, delete and creation-time change of the DLL's path on that host in
 //!   the whole input (`dll.file.history[]`, `dll.file.first_seen`);
 //! * [`prevalence`]: how many hosts loaded the same DLL (`dll.prevalence`);
+//! * [`unc`]: the server and share of a DLL on a network path, and the host's connections to it
+//!   around the load (`dll.unc`);
 //! * [`incident`]: alerts of one DLL on one host grouped as one incident (`incident`).
 //!
-//! Children and lineage are read when a trigger is decided (from the same held state as the
+//! Children, lineage and the network-share context are read when a trigger is decided (from the same held state as the
 //! branches); the history when alerts are built at the end of the run; prevalence and incidents
 //! across all hosts by [`finalize`], after correlators that split hosts are merged.
 
@@ -18,6 +20,7 @@ pub mod history;
 pub mod incident;
 pub mod lineage;
 pub mod prevalence;
+pub mod unc;
 
 use crate::alert::Alert;
 use crate::correlate::Outcome;

@@ -5,6 +5,7 @@ use crate::alert::{Alert, Suppression};
 use crate::branches::EvidenceSet;
 use crate::context::children::{children, sort_dedupe, Child};
 use crate::context::lineage::{lineage, Lineage};
+use crate::context::unc::{self, Unc};
 use crate::state::{Held, HostState, PendingLoad};
 use crate::{score, trigger, Config};
 use dllhound_model::{ProcessKey, ProcessStart, Timestamp};
@@ -23,6 +24,8 @@ pub(super) struct Builder {
     /// What the loader started within the window after each load ([`crate::context::children`]).
     pub children: Vec<Child>,
     pub lineage: Lineage,
+    /// Server, share and connections of a DLL on a network path ([`crate::context::unc`]).
+    pub unc: Option<Unc>,
     /// The host's name as shown (its fullest spelling) when the finding was decided.
     pub shown: Arc<str>,
     pub suppressed_by: Option<Suppression>,
@@ -45,9 +48,18 @@ pub(super) fn match_pending(cfg: &Config, st: &HostState, p: PendingLoad) -> Bui
         evidence,
         children,
         lineage,
+        unc: None,
         shown: st.shown.clone(),
         suppressed_by: None,
         tuning_not_applied: Vec::new(),
+    }
+}
+
+/// Adds the network-share context (a scan of the host's held connections and lookups), once a
+/// finding is kept: not on every early-release probe of a pending trigger.
+pub(super) fn add_share_context(cfg: &Config, st: &HostState, b: &mut Builder) {
+    if b.unc.is_none() {
+        b.unc = unc::context(cfg, st, &b.first.ev.dll, b.first.time);
     }
 }
 
@@ -91,6 +103,11 @@ pub(super) fn merge_into(a: &mut Builder, b: Builder) {
     }
     a.children.extend(b.children);
     sort_dedupe(&mut a.children);
+    match (&mut a.unc, b.unc) {
+        (Some(x), Some(y)) => unc::merge(x, y),
+        (None, y) => a.unc = y,
+        (Some(_), None) => {}
+    }
     if dllhound_model::host::preferred(&a.shown, &b.shown) != &*a.shown {
         a.shown = b.shown;
     }
@@ -154,6 +171,7 @@ pub(super) fn build((host_id, process, dll_key): AlertKey, mut b: Builder, signa
         command_line: loader.and_then(|l| l.command_line.clone()),
         parent: std::mem::take(&mut b.lineage),
         children: std::mem::take(&mut b.children),
+        unc: b.unc.take(),
         user: load.user.clone().or(loader.and_then(|l| l.user.clone())),
         dll: load.dll.clone(),
         dll_sha256: load.sha256.clone(),

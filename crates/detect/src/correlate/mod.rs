@@ -17,7 +17,7 @@ use crate::state::{CertFact, Held, HostState, PendingLoad, HOST_OVERHEAD};
 use crate::{trigger, Config};
 use clock::advance_clock;
 use dllhound_model::{Event, EventKind, ProcessKey};
-use finding::{build, match_pending, merge, Builder};
+use finding::{add_share_context, build, match_pending, merge, Builder};
 pub(crate) use finding::{hash_id, loader_start as process_start};
 use signer::{join_signer, needs_signer};
 use std::collections::{BTreeMap, HashMap};
@@ -453,6 +453,9 @@ impl Correlator {
             );
             let (s, not_applied) = suppression(&self.cfg, &b);
             b.tuning_not_applied = not_applied;
+            if s.is_none() || self.cfg.keep_suppressed {
+                add_share_context(&self.cfg, st, &mut b);
+            }
             if let Some(s) = s {
                 *self.stats.suppressed.entry(s.source).or_default() += 1;
                 if !self.cfg.keep_suppressed {

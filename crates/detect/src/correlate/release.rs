@@ -1,7 +1,7 @@
 //! Streaming ([`crate::Config::emit_early`]): alerts released as soon as they are corroborated, and
 //! re-released with the same id when their window closes with more evidence.
 
-use super::finding::{build, match_pending, merge_into, Builder};
+use super::finding::{add_share_context, build, match_pending, merge_into, Builder};
 use super::suppress::suppression;
 use super::{
     Advance, AlertKey, Correlator, Emission, Released, CHILD_IMAGE_WINDOW_MS, EARLY_LIMIT,
@@ -31,10 +31,11 @@ impl Correlator {
             {
                 continue;
             }
-            let b = match_pending(&self.cfg, st, (**p).clone());
+            let mut b = match_pending(&self.cfg, st, (**p).clone());
             if !b.evidence.corroborated() || suppression(&self.cfg, &b).0.is_some() {
                 continue;
             }
+            add_share_context(&self.cfg, st, &mut b);
             let time = l.time;
             let mut alert = build((host.clone(), ek.0.clone(), ek.1.clone()), b, false);
             crate::context::attach_history(&mut alert, st);
@@ -108,7 +109,13 @@ impl Correlator {
 }
 
 /// What a release carried, to tell whether a later one has more: evidence items, children and
-/// file-history entries (children and history arriving after the first release make an update).
+/// file-history entries and share connections (any of them arriving after the first release make an
+/// update).
 fn released_size(a: &crate::alert::Alert) -> usize {
-    a.evidence.len() + a.children.len() + a.file_history.len()
+    a.evidence.len()
+        + a.children.len()
+        + a.file_history.len()
+        + a.unc
+            .as_ref()
+            .map_or(0, |u| u.connection_count + u.lookups.len())
 }
