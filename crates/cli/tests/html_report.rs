@@ -1,7 +1,10 @@
 //! The HTML report in a real browser: Debian's Chromium, headless, offline (it may fetch nothing),
 //! from a fresh profile. The page must draw a known alert's chain, show a DLL name carrying markup
-//! as text, and open a report of 10,000 alerts and filter it without freezing. The tests are
+//! as text, show the generated hijack (19 loaders) as one incident and a share load with the host's
+//! connections to its server, and open a report of 10,000 alerts and filter it without freezing. The tests are
 //! `#[ignore]`d (they need Chromium); `.ci/run` installs it and runs them with `--include-ignored`.
+
+mod fixtures;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -298,4 +301,73 @@ fn the_report_puts_each_hosts_coverage_headline_first_and_never_shows_partial_as
         !dom.contains(">partial<"),
         "partial is never shown in the calm style of evaluable"
     );
+}
+
+#[test]
+#[ignore = "needs chromium (.ci/run installs it)"]
+fn nineteen_loaders_are_one_incident_and_a_share_load_shows_its_servers_connections() {
+    let chrome = chromium();
+    let d = dir();
+    let hijack = d.join("hijack.jsonl");
+    std::fs::write(&hijack, fixtures::hijack::recording()).unwrap();
+    let share = d.join("share.jsonl");
+    std::fs::write(&share, fixtures::share::recording()).unwrap();
+    let (hj, sh) = (hijack.to_str().unwrap(), share.to_str().unwrap());
+    let page = d.join("incidents.html");
+    let alerts = d.join("incidents.ndjson");
+    dllhound(&[
+        "scan",
+        hj,
+        sh,
+        "--output-format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+        "-q",
+    ]);
+    dllhound(&[
+        "scan",
+        hj,
+        sh,
+        "--output-format",
+        "ndjson",
+        "-o",
+        alerts.to_str().unwrap(),
+        "-q",
+    ]);
+
+    let (dom, _) = load(&chrome, &page, "");
+    let n = fixtures::hijack::LOADERS + 2;
+    assert!(dom.contains(&format!("{n} alerts in 3 incidents")), "{dom}");
+    // The hijack's incident row: 19 alerts from 19 loaders, first the most severe.
+    let row = dom
+        .split("data-incident=")
+        .find(|r| r.contains("version.dll"))
+        .expect("an incident row for the hijacked DLL");
+    let row = row.split("</tr>").next().unwrap_or_default();
+    assert_eq!(
+        row.matches("class=\"num\">19<").count(),
+        2,
+        "19 alerts from 19 loaders: {row}"
+    );
+
+    // The SMB alert opened by its link shows the share and the System connection to the server.
+    let text = std::fs::read_to_string(&alerts).unwrap();
+    let smb: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|a| a["dll"]["path"] == fixtures::share::SMB_DLL)
+        .expect("the share load alerts");
+    let id = smb["id"].as_str().unwrap();
+    let (dom, _) = load(&chrome, &page, &format!("#alert={id}"));
+    for text in [
+        "network share",
+        r"\\fileserver\tools (smb, port 445/139/80/443; 1 connection(s) to the server around the load)",
+        "Connections of the host to the share's server",
+        "System (pid 4)",
+        "10.1.2.3:445 (fileserver.corp.example)",
+        "2.0 s before the load",
+    ] {
+        assert!(dom.contains(text), "the share alert lacks {text:?}");
+    }
 }
