@@ -30,5 +30,5 @@ pub use explain::write_explain_markdown;
 pub use html::{escape_html, write_html, ReportContext};
 pub use ndjson::{write_ndjson, write_ndjson_update};
 pub use readiness_out::{readiness_json, write_readiness_markdown, write_readiness_table};
-pub use schema::AlertRecord;
+pub use schema::{records, AlertRecord};
 pub use table::{write_table, Grouping};

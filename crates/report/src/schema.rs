@@ -268,3 +268,14 @@ impl<'a> From<&'a Alert> for AlertRecord<'a> {
         }
     }
 }
+
+/// The NDJSON records of `alerts` as JSON values (what the HTML report and `explain --output-format
+/// json` embed).
+pub fn records<'a>(
+    alerts: impl IntoIterator<Item = &'a Alert>,
+) -> serde_json::Result<Vec<serde_json::Value>> {
+    alerts
+        .into_iter()
+        .map(|a| serde_json::to_value(AlertRecord::from(a)))
+        .collect()
+}

@@ -76,12 +76,7 @@ pub fn run(a: CoverageArgs) -> Result<ExitCode> {
         clean = print_input_errors(&stats, &walk_errors, 5);
         Some(hosts)
     };
-    let sink: Box<dyn Write> = match &a.output {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-        }
-        None => Box::new(std::io::stdout().lock()),
-    };
+    let sink = super::sink(a.output.as_deref())?;
     let mut out = BufWriter::new(sink);
     match (&judged, &hosts) {
         (Some(j), hosts) => {

@@ -83,12 +83,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
     } else {
         ExplainFormat::Markdown
     });
-    let sink: Box<dyn Write> = match &a.output {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-        }
-        None => Box::new(std::io::stdout().lock()),
-    };
+    let sink = super::sink(a.output.as_deref())?;
     let mut w = BufWriter::new(sink);
     match format {
         ExplainFormat::Table => dllhound_report::write_table(
@@ -100,10 +95,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
             dllhound_report::write_explain_markdown(&mut w, &chosen, incident.as_deref())?
         }
         ExplainFormat::Json => {
-            let records: Vec<serde_json::Value> = chosen
-                .iter()
-                .map(|x| serde_json::to_value(dllhound_report::AlertRecord::from(*x)))
-                .collect::<Result<_, _>>()?;
+            let records = dllhound_report::records(chosen.iter().copied())?;
             let doc = serde_json::json!({
                 "id": want,
                 "kind": if incident.is_some() { "incident" } else { "alert" },
@@ -114,10 +106,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
             writeln!(w)?;
         }
         ExplainFormat::Html => {
-            let records: Vec<serde_json::Value> = chosen
-                .iter()
-                .map(|x| serde_json::to_value(dllhound_report::AlertRecord::from(*x)))
-                .collect::<Result<_, _>>()?;
+            let records = dllhound_report::records(chosen.iter().copied())?;
             let ctx = dllhound_report::ReportContext {
                 title: format!(
                     "dllhound: {} {}",

@@ -58,3 +58,14 @@ pub fn read_options(
     ));
     (opts, Some(bar))
 }
+
+/// Where `-o FILE` points, or stdout: the file is created (truncated) here, so an unwritable path
+/// fails before any work is written.
+pub fn sink(output: Option<&std::path::Path>) -> Result<Box<dyn std::io::Write>> {
+    Ok(match output {
+        Some(p) => {
+            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    })
+}

@@ -140,12 +140,7 @@ fn write_alerts(a: &ScanArgs, all: &[&Alert], run: impl Fn() -> serde_json::Valu
     } else {
         OutputFormat::Ndjson
     });
-    let sink: Box<dyn Write> = match &a.output {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-        }
-        None => Box::new(std::io::stdout().lock()),
-    };
+    let sink = super::sink(a.output.as_deref())?;
     let mut out = BufWriter::new(sink);
     match format {
         OutputFormat::Ndjson => {
@@ -163,10 +158,7 @@ fn write_alerts(a: &ScanArgs, all: &[&Alert], run: impl Fn() -> serde_json::Valu
         )?,
         OutputFormat::Csv => dllhound_report::write_csv(&mut out, all.iter().copied())?,
         OutputFormat::Html => {
-            let alerts: Vec<serde_json::Value> = all
-                .iter()
-                .map(|x| serde_json::to_value(dllhound_report::AlertRecord::from(*x)))
-                .collect::<Result<_, _>>()?;
+            let alerts = dllhound_report::records(all.iter().copied())?;
             let ctx = dllhound_report::ReportContext {
                 title: "dllhound triage report".into(),
                 run: Some(run()),

@@ -19,12 +19,7 @@ pub fn run(a: SimulateArgs) -> Result<ExitCode> {
         span_ms: i64::try_from(a.span.as_millis()).unwrap_or(i64::MAX),
         ..SimConfig::default()
     };
-    let sink: Box<dyn Write> = match &a.output {
-        Some(p) => {
-            Box::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)
-        }
-        None => Box::new(std::io::stdout().lock()),
-    };
+    let sink = super::sink(a.output.as_deref())?;
     let mut out = BufWriter::with_capacity(1 << 20, sink);
     if a.flood {
         let stats =
