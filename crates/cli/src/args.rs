@@ -307,7 +307,7 @@ pub struct ReportArgs {
 #[derive(Debug, Args)]
 pub struct DetectArgs {
     /// Correlation window for every branch (e.g. 90s, 5m).
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, default_value = "5m", value_parser = parse_window)]
     pub window: Duration,
     /// `--window-<name>` for each branch window (generated from the branch registry).
     #[command(flatten)]
@@ -419,6 +419,18 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (try 90s, 5m, 1h)"))
 }
 
+/// A correlation window: a duration of at least a millisecond. A zero window would keep only
+/// evidence logged in the same millisecond as the load, silently turning most alerts off.
+fn parse_window(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.as_millis() == 0 {
+        return Err(format!(
+            "a window must be positive ({s:?} matches only evidence in the same millisecond as the load; try 90s, 5m, 1h)"
+        ));
+    }
+    Ok(d)
+}
+
 /// `--input-format`: the names the ingest registry knows.
 fn input_format() -> impl TypedValueParser<Value = FormatChoice> {
     PossibleValuesParser::new(FormatChoice::NAMES)
@@ -462,7 +474,7 @@ impl clap::Args for BranchWindows {
                         .long(window_id(w.flag))
                         .value_name("DURATION")
                         .help(w.help)
-                        .value_parser(parse_duration),
+                        .value_parser(parse_window),
                 )
             })
     }

@@ -55,6 +55,10 @@ impl Summary<'_> {
                 "main_module_loads": d.main_module_loads,
                 "child_image_loads": d.child_image_loads,
             },
+            "windows": {
+                "by_branch_seconds": self.windows.branches.iter().map(|(name, _, ms)| (name.to_string(), json!(*ms as f64 / 1000.0))).collect::<serde_json::Map<_, _>>(),
+                "lateness_seconds": self.windows.lateness_ms as f64 / 1000.0,
+            },
             "state": {
                 "late_events": d.late_events,
                 "clock_outliers": d.clock_outliers,

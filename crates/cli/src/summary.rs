@@ -15,6 +15,50 @@ pub struct Summary<'a> {
     pub elapsed: Duration,
     /// Events correlated without sorting to stay under the memory cap.
     pub spilled_events: u64,
+    /// The windows and lateness the run used ([`Windows::of`]).
+    pub windows: Windows,
+}
+
+/// The correlation windows in force, by branch, and the lateness: printed in the summary and the
+/// run statistics so a reader knows what "within the window" meant for this run.
+#[derive(Debug, Clone, Default)]
+pub struct Windows {
+    /// (branch label, window in ms), in the registry's order.
+    pub branches: Vec<(&'static str, &'static str, i64)>,
+    pub lateness_ms: i64,
+}
+
+impl Windows {
+    pub fn of(cfg: &dllhound_detect::Config) -> Windows {
+        Windows {
+            branches: dllhound_detect::BRANCHES
+                .iter()
+                .filter(|b| b.letter.is_some())
+                .map(|b| (b.name, b.label, cfg.window(b.window.flag)))
+                .collect(),
+            lateness_ms: cfg.lateness_ms,
+        }
+    }
+
+    /// `windows: (a) fresh write 5m, (b) rundll32/regsvr32 5m, (c) outbound network 5m; lateness 5m`
+    pub fn line(&self) -> String {
+        let w: Vec<String> = self
+            .branches
+            .iter()
+            .map(|(_, label, ms)| format!("{label} {}", human(*ms)))
+            .collect();
+        format!(
+            "windows: {}; lateness {}",
+            w.join(", "),
+            human(self.lateness_ms)
+        )
+    }
+}
+
+/// `5m`, `90s`, `1h 30m`, `250ms`.
+fn human(ms: i64) -> String {
+    let d = std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_duration(d).to_string()
 }
 
 /// Prints every unreadable input and up to `max_shown` located bad records per input. Returns true
@@ -113,6 +157,7 @@ impl Summary<'_> {
             if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) },
             if self.signals > 0 { format!(", {} signals", self.signals) } else { String::new() }
         );
+        eprintln!("dllhound: {}", self.windows.line());
         if d.late_events > 0 || d.clock_outliers > 0 {
             eprintln!(
                 "dllhound: {} events arrived later than the lateness allows; {} far-future or far-past events did not move their host's clock",

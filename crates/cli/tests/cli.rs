@@ -168,6 +168,59 @@ fn usage_errors_exit_3() {
 }
 
 #[test]
+fn a_zero_window_is_refused_and_the_windows_in_force_are_printed() {
+    for flag in [
+        "--window",
+        "--window-fresh-write",
+        "--window-follow-on",
+        "--window-network",
+    ] {
+        let out = dllhound(&["scan", flag, "0s", EXAMPLE], None);
+        assert_eq!(out.status.code(), Some(3), "{flag} 0s");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("a window must be positive"), "{flag}: {err}");
+        assert!(out.stdout.is_empty(), "nothing scanned with {flag} 0s");
+    }
+    let out = dllhound(
+        &[
+            "scan",
+            "--window-network",
+            "90s",
+            "--lateness",
+            "0s",
+            EXAMPLE,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("dllhound: windows: (a) fresh write 5m, (b) rundll32/regsvr32 5m, (c) outbound network 1m 30s; lateness 0s"),
+        "{err}"
+    );
+    let stats = tmp("windows-stats.json", "");
+    let out = dllhound(
+        &[
+            "scan",
+            "--window",
+            "2m",
+            "--stats-json",
+            stats.to_str().unwrap(),
+            EXAMPLE,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let doc: Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(doc["windows"]["by_branch_seconds"]["fresh_write"], 120.0);
+    assert_eq!(
+        doc["windows"]["by_branch_seconds"]["outbound_network"],
+        120.0
+    );
+    assert_eq!(doc["windows"]["lateness_seconds"], 300.0);
+}
+
+#[test]
 fn a_narrow_window_drops_the_branch_that_falls_outside_it() {
     let out = ndjson(&dllhound(
         &["scan", "--window-fresh-write", "5s", EXAMPLE],

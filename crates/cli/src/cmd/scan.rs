@@ -56,6 +56,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         signals: o.signals.len(),
         elapsed: started.elapsed(),
         spilled_events: out.spilled_events,
+        windows: crate::summary::Windows::of(&cfg),
     };
     let clean = summary.is_clean();
     let status = if clean { 0 } else { 2 };

@@ -29,6 +29,7 @@ pub fn run(a: StreamArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let mut cfg = super::scan::config(&a.detect)?;
     cfg.emit_early = true;
+    let windows = crate::summary::Windows::of(&cfg);
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -86,6 +87,7 @@ pub fn run(a: StreamArgs) -> Result<ExitCode> {
         signals: 0,
         elapsed: started.elapsed(),
         spilled_events: 0,
+        windows: windows.clone(),
     };
     let clean = summary.print_errors(5);
     if !a.quiet {
@@ -98,6 +100,7 @@ pub fn run(a: StreamArgs) -> Result<ExitCode> {
             c.updates,
             c.repeats
         );
+        eprintln!("dllhound: {}", summary.windows.line());
     }
     let status = if clean { 0 } else { 2 };
     if let Some(p) = &a.stats_json {
