@@ -148,11 +148,62 @@ fn a_bad_record_is_reported_with_its_location_and_exit_status_2() {
 }
 
 #[test]
-fn a_missing_input_does_not_stop_the_others() {
-    let out = dllhound(&["scan", "/nonexistent/x.evtx", EXAMPLE], None);
+fn a_mistyped_path_is_refused_before_any_work() {
+    for cmd in ["scan", "coverage", "baseline"] {
+        let args: Vec<&str> = match cmd {
+            "baseline" => vec![
+                "baseline",
+                "learn",
+                "-o",
+                "/dev/null",
+                "/nonexistent/x.evtx",
+                EXAMPLE,
+            ],
+            c => vec![c, "/nonexistent/x.evtx", EXAMPLE],
+        };
+        let out = dllhound(&args, None);
+        assert_eq!(out.status.code(), Some(3), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no such file or folder: /nonexistent/x.evtx"),
+            "{cmd}: {err}"
+        );
+        assert!(
+            !err.contains("records seen"),
+            "{cmd}: no summary of a run that did not happen: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{cmd}: nothing written");
+    }
+}
+
+#[test]
+fn a_folder_without_telemetry_is_not_a_clean_scan() {
+    let dir = std::env::temp_dir().join(format!("dllhound-cli-empty-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("notes")).unwrap();
+    std::fs::write(dir.join("README.md"), "# recordings\n").unwrap();
+    std::fs::write(dir.join("MANIFEST.tsv"), "file\tverdict\n").unwrap();
+    std::fs::write(dir.join("notes/tuning.yaml"), "entries: []\n").unwrap();
+    let d = dir.to_str().unwrap();
+    for cmd in ["scan", "coverage"] {
+        let out = dllhound(&[cmd, d], None);
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("no telemetry in {d} (3 files looked at: {d}/MANIFEST.tsv, {d}/README.md, {d}/notes/tuning.yaml)")),
+            "{cmd}: {err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    // A file of another kind (here a JSON object that is no event) is looked at and named too.
+    std::fs::write(dir.join("stats.json"), "{\"exit_status\": 0}\n").unwrap();
+    let out = dllhound(&["scan", d], None);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(ndjson(&out).len(), 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.evtx"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(4 files looked at:"));
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

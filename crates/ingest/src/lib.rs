@@ -40,5 +40,5 @@ pub use error::{IngestError, RecordError};
 pub use formats::{FormatChoice, RecordFormat, REGISTRY};
 pub use json_lines::MAX_LINE;
 pub use records::{At, RecordDecoder};
-pub use source::{expand_inputs, Input};
+pub use source::{expand_inputs, files_looked_at, Input};
 pub use stats::InputStats;

@@ -93,6 +93,45 @@ fn walk(
     }
 }
 
+/// Every regular file under `args` (folders walked, links followed once): how many, and the first
+/// `limit` of them. For saying what was looked at when no telemetry was found.
+pub fn files_looked_at(args: &[PathBuf], limit: usize) -> (usize, Vec<PathBuf>) {
+    fn visit(
+        p: &Path,
+        seen: &mut HashSet<PathBuf>,
+        n: &mut usize,
+        names: &mut Vec<PathBuf>,
+        limit: usize,
+    ) {
+        if p.is_dir() {
+            let Ok(real) = std::fs::canonicalize(p) else {
+                return;
+            };
+            if !seen.insert(real) {
+                return;
+            }
+            let Ok(rd) = std::fs::read_dir(p) else {
+                return;
+            };
+            let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            entries.sort();
+            for e in entries {
+                visit(&e, seen, n, names, limit);
+            }
+        } else if p.is_file() {
+            *n += 1;
+            if names.len() < limit {
+                names.push(p.to_path_buf());
+            }
+        }
+    }
+    let (mut n, mut names, mut seen) = (0, Vec::new(), HashSet::new());
+    for a in args.iter().filter(|a| a.as_os_str() != "-") {
+        visit(a, &mut seen, &mut n, &mut names, limit);
+    }
+    (n, names)
+}
+
 /// Files a folder walk picks up: telemetry and archives, not the YAML/Markdown that sits beside them.
 fn is_telemetry_name(p: &Path) -> bool {
     let ext = p

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 pub fn learn(a: BaselineLearnArgs) -> Result<ExitCode> {
     let (pool, threads) = super::pool(a.threads)?;
+    super::require_paths(&a.paths)?;
     let (inputs, walk_errors) = expand_inputs(&a.paths);
     let (opts, bar) = super::read_options(a.input_format, &inputs, threads, false);
     let (stats, baseline) =

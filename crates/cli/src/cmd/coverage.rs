@@ -67,6 +67,7 @@ pub fn run(a: CoverageArgs) -> Result<ExitCode> {
         None
     } else {
         let (pool, threads) = super::pool(a.threads)?;
+        super::require_paths(&a.paths)?;
         let (inputs, walk_errors) = expand_inputs(&a.paths);
         let (opts, bar) = super::read_options(a.input_format, &inputs, threads, false);
         let (stats, hosts) = pool.install(|| dllhound_engine::coverage(&inputs, &opts));
@@ -74,6 +75,14 @@ pub fn run(a: CoverageArgs) -> Result<ExitCode> {
             b.finish_and_clear();
         }
         clean = print_input_errors(&stats, &walk_errors, 5);
+        if let Some(n) = super::no_telemetry(&a.paths, &stats) {
+            eprintln!("dllhound: {n}");
+            if judged.is_none() {
+                // Nothing to judge: a report of "0 hosts" would read as an answer.
+                return Ok(ExitCode::from(2));
+            }
+            clean = false;
+        }
         Some(hosts)
     };
     let sink = super::sink(a.output.as_deref())?;

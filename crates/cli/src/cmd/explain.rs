@@ -16,6 +16,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
     // their ids are the same either way.
     cfg.signals = true;
     cfg.keep_suppressed = true;
+    super::require_paths(&a.paths)?;
     let (inputs, walk_errors) = expand_inputs(&a.paths);
     for e in &walk_errors {
         eprintln!("dllhound: {e}");

@@ -69,3 +69,54 @@ pub fn sink(output: Option<&std::path::Path>) -> Result<Box<dyn std::io::Write>>
         None => Box::new(std::io::stdout().lock()),
     })
 }
+
+/// Refuses, before any work, a path that does not exist (a mistyped name must not look like a clean
+/// scan of the others). `-` is stdin.
+pub fn require_paths(paths: &[std::path::PathBuf]) -> Result<()> {
+    for p in paths.iter().filter(|p| p.as_os_str() != "-") {
+        if let Err(e) = std::fs::symlink_metadata(p) {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                anyhow::bail!(
+                    "no such file or folder: {}",
+                    dllhound_report::escape_control(&p.display().to_string())
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `no telemetry in PATHS (N files looked at: a, b, …)` when the inputs decoded no record at all: a
+/// folder of README/TSV/YAML files, or files of another kind, is not a clean scan.
+pub fn no_telemetry(
+    paths: &[std::path::PathBuf],
+    stats: &[dllhound_ingest::InputStats],
+) -> Option<String> {
+    if stats.iter().any(|i| i.records_ok > 0) {
+        return None;
+    }
+    const SHOWN: usize = 5;
+    let (n, names) = dllhound_ingest::files_looked_at(paths, SHOWN);
+    let stdin = paths.iter().any(|p| p.as_os_str() == "-");
+    let n = n + usize::from(stdin);
+    let mut shown: Vec<String> = names
+        .iter()
+        .map(|p| dllhound_report::escape_control(&p.display().to_string()).into_owned())
+        .collect();
+    if stdin {
+        shown.push("- (stdin)".into());
+    }
+    if n > shown.len() {
+        shown.push(format!("and {} more", n - shown.len()));
+    }
+    let given: Vec<String> = paths
+        .iter()
+        .map(|p| dllhound_report::escape_control(&p.display().to_string()).into_owned())
+        .collect();
+    Some(format!(
+        "no telemetry in {} ({n} file{} looked at{}): dllhound reads EVTX, Sysmon JSON/XML, ECS and MDE exports (.evtx .json .jsonl .ndjson .xml .csv .txt .log, .zip/.gz)",
+        given.join(" "),
+        if n == 1 { "" } else { "s" },
+        if shown.is_empty() { String::new() } else { format!(": {}", shown.join(", ")) }
+    ))
+}

@@ -22,6 +22,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         eprintln!("dllhound: {e} expired on {when}: ignored");
     }
 
+    super::require_paths(&a.paths)?;
     let (inputs, walk_errors) = expand_inputs(&a.paths);
     let (opts, bar) = super::read_options(a.input_format, &inputs, threads, a.quiet);
     let total: u64 = inputs
@@ -58,7 +59,8 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         spilled_events: out.spilled_events,
         windows: crate::summary::Windows::of(&cfg),
     };
-    let clean = summary.is_clean();
+    let nothing = super::no_telemetry(&a.paths, &out.inputs);
+    let clean = summary.is_clean() && nothing.is_none();
     let status = if clean { 0 } else { 2 };
     write_alerts(&a, &listed, || {
         summary.to_json(a.detect.max_memory.0, status)
@@ -67,6 +69,9 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         summary.print_errors(a.max_errors_shown);
     } else {
         summary.print(a.max_errors_shown);
+    }
+    if let Some(n) = &nothing {
+        eprintln!("dllhound: {n}");
     }
     if let Some(p) = &a.stats_json {
         let doc = summary.to_json(a.detect.max_memory.0, status);
