@@ -14,6 +14,7 @@ use clap::Parser;
 
 /// mimalloc: decoding allocates many short strings per record; measured faster than glibc's malloc
 /// on the LSASS_campaign_05 scan (see BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
