@@ -1,5 +1,7 @@
 //! The `dllhound` binary as a user runs it: output formats, stdin, exit statuses, hostile fields.
 
+mod fixtures;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -369,11 +371,95 @@ fn csv_output_defuses_every_formula_prefix() {
 }
 
 #[test]
+fn csv_tells_alerts_signals_and_suppressed_apart_and_carries_the_pivots() {
+    let kinds = tmp("kinds.jsonl", &fixtures::kinds::recording());
+    let out = dllhound(
+        &[
+            "scan",
+            "--signals",
+            "--show-suppressed",
+            "--output-format",
+            "csv",
+            EXAMPLE,
+            s(&kinds),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<std::collections::HashMap<String, String>> = r
+        .records()
+        .map(|rec| {
+            head.iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect();
+    let kind = |k: &str| rows.iter().filter(|r| r["event.kind"] == k).count();
+    assert_eq!(
+        (kind("alert"), kind("signal"), kind("suppressed")),
+        (2, 2, 1),
+        "{text}"
+    );
+    let ngen = rows
+        .iter()
+        .find(|r| r["dll.path"] == fixtures::kinds::NGEN)
+        .unwrap();
+    assert_eq!(ngen["event.kind"], "suppressed");
+    assert_eq!(
+        ngen["suppressed_by"],
+        "default_tuning:dotnet-ngen-native-images"
+    );
+    let lonely = rows
+        .iter()
+        .find(|r| r["dll.path"] == fixtures::kinds::LONELY)
+        .unwrap();
+    assert_eq!(
+        (
+            lonely["event.kind"].as_str(),
+            lonely["suppressed_by"].as_str()
+        ),
+        ("signal", "")
+    );
+    // The example's first alert, with what an analyst pivots on.
+    let a = rows
+        .iter()
+        .find(|r| r["id"] == "eb533869c0f580df6aa0d7563f395013")
+        .unwrap();
+    assert_eq!(a["event.kind"], "alert");
+    assert_eq!(a["user.name"], r"CORP\alice");
+    assert_eq!(
+        a["process.parent.executable"],
+        r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE"
+    );
+    assert_eq!(
+        a["writer"],
+        r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE"
+    );
+    assert_eq!(
+        a["destination"],
+        "203.0.113.45:443 (cdn-update.example.net)"
+    );
+    assert_eq!(a["dll.hash.sha256"].len(), 64);
+    assert_eq!(a["dll.signature.state"], "unsigned");
+    assert!(head.contains(&"dll.signature.subject".to_string()));
+    assert!(a["source.file"].ends_with("attack-chain.jsonl"));
+    assert_eq!(a["source.line"], "20");
+    assert_eq!(a["incident.id"].len(), 32);
+}
+
+#[test]
 fn csv_output_defuses_formulas() {
     let p = hostile();
     let out = dllhound(&["scan", "--output-format", "csv", s(&p)], None);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("id,@timestamp,host.name"), "{text}");
+    assert!(
+        text.starts_with("id,event.kind,suppressed_by,@timestamp,host.name"),
+        "{text}"
+    );
     assert!(text.contains("'=cmd|"), "{text}");
     assert!(!text.contains(",=cmd|"));
 }

@@ -36,7 +36,10 @@ fn dir() -> PathBuf {
 
 /// Headless Chromium on `page`: `--dump-dom` (the DOM after the page's script ran) or a screenshot.
 fn browse(chrome: &Path, page: &Path, hash: &str, what: &[&str]) -> (Output, Duration) {
-    let profile = dir().join(format!("profile-{}", what.join("").len()));
+    // One profile per browser run: tests run in parallel, and Chromium refuses a profile in use.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let profile = dir().join(format!("profile-{n}"));
     let _ = std::fs::remove_dir_all(&profile);
     let url = format!("file://{}{hash}", page.display());
     let started = Instant::now();
@@ -64,7 +67,8 @@ fn load(chrome: &Path, page: &Path, hash: &str) -> (String, Duration) {
     let (out, took) = browse(chrome, page, hash, &["--dump-dom"]);
     assert!(
         out.status.success(),
-        "{}",
+        "chromium on {}{hash}: {}",
+        page.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     (String::from_utf8_lossy(&out.stdout).into_owned(), took)
@@ -370,4 +374,60 @@ fn nineteen_loaders_are_one_incident_and_a_share_load_shows_its_servers_connecti
     ] {
         assert!(dom.contains(text), "the share alert lacks {text:?}");
     }
+}
+
+#[test]
+#[ignore = "needs chromium (.ci/run installs it)"]
+fn signals_and_suppressed_triggers_are_listed_but_never_counted_or_styled_as_alerts() {
+    let chrome = chromium();
+    let d = dir();
+    let kinds = d.join("kinds.jsonl");
+    std::fs::write(&kinds, fixtures::kinds::recording()).unwrap();
+    let page = d.join("kinds.html");
+    dllhound(&[
+        "scan",
+        "--signals",
+        "--show-suppressed",
+        EXAMPLE,
+        kinds.to_str().unwrap(),
+        "--output-format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+        "-q",
+    ]);
+    let (dom, _) = load(&chrome, &page, "");
+    assert!(
+        dom.contains(
+            "2 alerts (also listed: 2 signals, 1 suppressed trigger, not counted as alerts)"
+        ),
+        "{}",
+        &dom[..dom.len().min(4000)]
+    );
+    // Severity cards count alerts only: the example's one critical and one high, no low.
+    for (sev, n) in [("critical", 1), ("high", 1), ("medium", 0), ("low", 0)] {
+        let card = dom
+            .split(&format!("data-severity=\"{sev}\""))
+            .nth(1)
+            .expect("a card per severity");
+        assert!(
+            card.starts_with(&format!("><div class=\"n\">{n}<")),
+            "{sev}: {}",
+            &card[..80.min(card.len())]
+        );
+    }
+    assert_eq!(dom.matches("data-kind=\"signal\"").count(), 2);
+    assert_eq!(dom.matches("data-kind=\"suppressed\"").count(), 1);
+    assert_eq!(dom.matches("class=\"kind-badge signal\"").count(), 2);
+    assert_eq!(dom.matches("class=\"kind-badge suppressed\"").count(), 1);
+    // The run box says the same count of alerts as the header.
+    assert!(
+        dom.contains("<td class=\"\">alerts</td><td class=\"\">2</td>"),
+        "run box"
+    );
+    // Filtered by kind through the link syntax.
+    let (dom, _) = load(&chrome, &page, "#kind=suppressed");
+    assert!(dom.contains("showing 1 of 1 (5 in all)"), "kind filter");
+    assert!(dom.contains("suppressed, not an alert"));
+    assert!(dom.contains("default_tuning:dotnet-ngen-native-images"));
 }

@@ -4,6 +4,12 @@
   'use strict';
   var D = JSON.parse(document.getElementById('dllhound-data').textContent);
   var ALERTS = D.alerts || [];
+  // alert | signal (an uncorroborated trigger, --signals) | suppressed (--show-suppressed): only
+  // alerts are counted as alerts; the others are listed, badged and dimmed.
+  function kindOf(a) { return (a.event && a.event.kind) || 'alert'; }
+  var REAL = ALERTS.filter(function (a) { return kindOf(a) === 'alert'; });
+  var SIGNALS = ALERTS.filter(function (a) { return kindOf(a) === 'signal'; }).length;
+  var SUPPRESSED = ALERTS.filter(function (a) { return kindOf(a) === 'suppressed'; }).length;
   var SEVERITIES = ['critical', 'high', 'medium', 'low'];
   // The branch registry (dllhound_detect::BRANCHES): corroborators have a letter, context does not.
   var REGISTRY = D.branches || [];
@@ -68,7 +74,11 @@
   function pathCell(p) { return el('span', { class: 'path', text: p || '' }); }
 
   // ---- header ----
-  document.getElementById('meta').textContent = ALERTS.length + ' alert' + (ALERTS.length === 1 ? '' : 's') +
+  var also = [];
+  if (SIGNALS) also.push(SIGNALS + ' signal' + (SIGNALS === 1 ? '' : 's'));
+  if (SUPPRESSED) also.push(SUPPRESSED + ' suppressed trigger' + (SUPPRESSED === 1 ? '' : 's'));
+  document.getElementById('meta').textContent = REAL.length + ' alert' + (REAL.length === 1 ? '' : 's') +
+    (also.length ? ' (also listed: ' + also.join(', ') + ', not counted as alerts)' : '') +
     (D.generated ? ' · generated ' + D.generated : '') + ' · dllhound ' + (D.version || '') +
     ' · MITRE ATT&CK analytic AN0052';
 
@@ -76,9 +86,11 @@
   var ov = document.getElementById('overview');
   ov.appendChild(el('h2', { text: 'Overview' }));
   var cards = el('div', { class: 'cards' });
-  cards.appendChild(el('div', { class: 'card' }, el('div', { class: 'n', text: ALERTS.length }), el('div', { class: 'l', text: 'alerts' })));
+  cards.appendChild(el('div', { class: 'card' }, el('div', { class: 'n', text: REAL.length }), el('div', { class: 'l', text: 'alerts' })));
+  if (SIGNALS) cards.appendChild(el('div', { class: 'card kind-signal' }, el('div', { class: 'n', text: SIGNALS }), el('div', { class: 'l', text: 'signals (uncorroborated)' })));
+  if (SUPPRESSED) cards.appendChild(el('div', { class: 'card kind-suppressed' }, el('div', { class: 'n', text: SUPPRESSED }), el('div', { class: 'l', text: 'suppressed (tuning)' })));
   SEVERITIES.forEach(function (s) {
-    var n = ALERTS.filter(function (a) { return get(a, 'event.severity') === s; }).length;
+    var n = REAL.filter(function (a) { return get(a, 'event.severity') === s; }).length;
     cards.appendChild(el('div', { class: 'card', 'data-severity': s }, el('div', { class: 'n', text: n }), el('div', { class: 'l' }, sevBadge(s))));
   });
   var hosts = count(ALERTS, function (a) { return get(a, 'host.name'); });
@@ -115,10 +127,10 @@
 
   var grid = el('div', { class: 'grid' });
   grid.appendChild(panel('Alerts by branch', table(['branch', 'alerts'],
-    BRANCHES.map(function (b) { return [BRANCH_LABEL[b], ALERTS.filter(function (a) { return (get(a, 'an0052.branches') || []).indexOf(b) >= 0; }).length]; }), [false, true])));
-  grid.appendChild(panel('Alerts by host', table(['host', 'alerts'], hosts.slice(0, 10), [false, true])));
-  grid.appendChild(panel('Top DLL paths', table(['DLL', 'alerts'], count(ALERTS, function (a) { return get(a, 'dll.path'); }).slice(0, 10).map(function (r) { return [pathCell(r[0]), r[1]]; }), [false, true])));
-  grid.appendChild(panel('Top loaders', table(['loading process', 'alerts'], count(ALERTS, function (a) { return get(a, 'process.executable'); }).slice(0, 10).map(function (r) { return [pathCell(r[0]), r[1]]; }), [false, true])));
+    BRANCHES.map(function (b) { return [BRANCH_LABEL[b], REAL.filter(function (a) { return (get(a, 'an0052.branches') || []).indexOf(b) >= 0; }).length]; }), [false, true])));
+  grid.appendChild(panel('Alerts by host', table(['host', 'alerts'], count(REAL, function (a) { return get(a, 'host.name'); }).slice(0, 10), [false, true])));
+  grid.appendChild(panel('Top DLL paths', table(['DLL', 'alerts'], count(REAL, function (a) { return get(a, 'dll.path'); }).slice(0, 10).map(function (r) { return [pathCell(r[0]), r[1]]; }), [false, true])));
+  grid.appendChild(panel('Top loaders', table(['loading process', 'alerts'], count(REAL, function (a) { return get(a, 'process.executable'); }).slice(0, 10).map(function (r) { return [pathCell(r[0]), r[1]]; }), [false, true])));
   ov.appendChild(grid);
 
   if (D.run) {
@@ -133,6 +145,7 @@
       ['triggers', det.triggers],
       ['suppressed', supTotal + (supTotal ? ' (' + Object.keys(sup).map(function (k) { return k.replace('_', ' ') + ' ' + sup[k]; }).join(', ') + ')' : '')],
       ['corroborated', det.corroborated], ['alerts', det.alerts],
+      ['signals (uncorroborated, listed)', det.signals || 0],
       ['elapsed', r.elapsed_seconds !== undefined ? r.elapsed_seconds.toFixed(2) + ' s' : '']
     ])));
     var ev = det.events || {};
@@ -174,11 +187,13 @@
   hosts.forEach(function (h) { fHost.appendChild(el('option', { value: h[0], text: h[0] + ' (' + h[1] + ')' })); });
   var fBranch = el('select', { id: 'filter-branch' }, el('option', { value: '', text: 'any branch' }));
   BRANCHES.forEach(function (b) { fBranch.appendChild(el('option', { value: b, text: BRANCH_LABEL[b] })); });
+  var fKind = el('select', { id: 'filter-kind' }, el('option', { value: '', text: 'every kind' }));
+  ['alert', 'signal', 'suppressed'].forEach(function (k) { fKind.appendChild(el('option', { value: k, text: k + 's only' })); });
   var fSort = el('select', { id: 'sort' },
     el('option', { value: 'score', text: 'sort: risk score' }), el('option', { value: 'time', text: 'sort: time' }),
     el('option', { value: 'host', text: 'sort: host' }), el('option', { value: 'dll', text: 'sort: DLL' }));
   var shown = el('span', { class: 'muted', id: 'shown' });
-  sec.appendChild(el('div', { class: 'filters' }, q, fSev, fHost, fBranch, fSort, shown));
+  sec.appendChild(el('div', { class: 'filters' }, q, fKind, fSev, fHost, fBranch, fSort, shown));
   var tbl = el('table', { id: 'alert-table' });
   var hr = el('tr');
   ['time (UTC)', 'severity', 'score', 'host', 'loading process', 'DLL', 'branches'].forEach(function (h, i) { hr.appendChild(el('th', { class: i === 2 ? 'num' : '', text: h })); });
@@ -195,10 +210,11 @@
   var current = [], limit = PAGE;
 
   function apply() {
-    var text = q.value.trim().toLowerCase(), s = fSev.value, h = fHost.value, b = fBranch.value;
+    var text = q.value.trim().toLowerCase(), s = fSev.value, h = fHost.value, b = fBranch.value, kd = fKind.value;
     current = [];
     for (var i = 0; i < ALERTS.length; i++) {
       var a = ALERTS[i];
+      if (kd && kindOf(a) !== kd) continue;
       if (s && get(a, 'event.severity') !== s) continue;
       if (h && get(a, 'host.name') !== h) continue;
       if (b && (get(a, 'an0052.branches') || []).indexOf(b) < 0) continue;
@@ -231,10 +247,13 @@
 
   function row(i) {
     var a = ALERTS[i];
-    var tr = el('tr', { class: 'row', 'data-index': i, 'data-id': a.id });
+    var kind = kindOf(a);
+    var tr = el('tr', { class: 'row kind-' + kind, 'data-index': i, 'data-id': a.id, 'data-kind': kind });
     var br = el('td');
     (get(a, 'an0052.branches') || []).forEach(function (b) { br.appendChild(el('span', { class: 'branch', text: BRANCH_LABEL[b] || b })); });
-    [String(a['@timestamp'] || '').replace('T', ' ').replace('Z', ''), sevBadge(get(a, 'event.severity')), a.risk_score,
+    var sevCell = el('span', null, sevBadge(get(a, 'event.severity')));
+    if (kind !== 'alert') sevCell.appendChild(el('span', { class: 'kind-badge ' + kind, text: kind, title: kind === 'signal' ? 'an uncorroborated trigger, not an alert' : 'suppressed by ' + (get(a, 'suppressed_by.source') || '') + ':' + (get(a, 'suppressed_by.id') || '') + ', not an alert' }));
+    [String(a['@timestamp'] || '').replace('T', ' ').replace('Z', ''), sevCell, a.risk_score,
       get(a, 'host.name'), pathCell(base(get(a, 'process.executable'))), pathCell(get(a, 'dll.path'))].forEach(function (c, k) {
       var td = el('td', { class: k === 2 ? 'num' : '' });
       if (c instanceof Node) td.appendChild(c); else td.textContent = c === undefined || c === null ? '' : String(c);
@@ -264,6 +283,9 @@
     var ev = a.evidence || {};
     var facts = el('dl', { class: 'facts' });
     function fact(k, v) { if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) return; facts.appendChild(el('dt', { text: k })); facts.appendChild(el('dd', { class: 'path' }, String(Array.isArray(v) ? v.join(', ') : v))); }
+    fact('kind', kindOf(a) === 'alert' ? 'alert' : kindOf(a) === 'signal' ? 'signal: an uncorroborated trigger, not an alert' : 'suppressed, not an alert');
+    var sb = a.suppressed_by;
+    if (sb) fact('suppressed by', sb.source + ':' + sb.id + ' — ' + sb.reason);
     fact('alert id', a.id);
     fact('DLL', get(a, 'dll.path'));
     fact('path classes', get(a, 'dll.path_classes'));
@@ -463,7 +485,7 @@
     return svg;
   }
 
-  [q, fSev, fHost, fBranch, fSort].forEach(function (c) { c.addEventListener(c === q ? 'input' : 'change', apply); });
+  [q, fKind, fSev, fHost, fBranch, fSort].forEach(function (c) { c.addEventListener(c === q ? 'input' : 'change', apply); });
   more.addEventListener('click', function () { limit += PAGE * 5; render(); });
   // A link can carry filters and an alert to open: #q=text&severity=high&host=h&branch=b&sort=time&alert=id
   var H = {};
@@ -472,7 +494,7 @@
     if (i > 0) { try { H[kv.slice(0, i)] = decodeURIComponent(kv.slice(i + 1)); } catch (e) { } }
   });
   if (H.q) q.value = H.q;
-  [[fSev, H.severity], [fHost, H.host], [fBranch, H.branch], [fSort, H.sort]].forEach(function (p) { if (p[1]) p[0].value = p[1]; });
+  [[fKind, H.kind], [fSev, H.severity], [fHost, H.host], [fBranch, H.branch], [fSort, H.sort]].forEach(function (p) { if (p[1]) p[0].value = p[1]; });
   var t0 = performance.now();
   apply();
   document.body.setAttribute('data-filter-ms', String(Math.round(performance.now() - t0)));
