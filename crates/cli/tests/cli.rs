@@ -75,7 +75,8 @@ fn the_example_chain_gives_two_explained_alerts_in_ndjson() {
         serde_json::json!(["fresh_write", "follow_on_exec", "outbound_network"])
     );
     assert_eq!(a["event"]["severity"], "critical");
-    assert_eq!(a["host"]["name"], "fin-ws042.corp.example");
+    // The host as logged (case kept), not lower-cased.
+    assert_eq!(a["host"]["name"], "FIN-WS042.corp.example");
     assert_eq!(
         a["process"]["executable"],
         r"C:\Windows\System32\rundll32.exe"
@@ -632,7 +633,7 @@ fn coverage_reports_every_part_in_three_formats() {
         dllhound(&["coverage", "--output-format", "markdown", EXAMPLE], None).stdout,
     )
     .unwrap();
-    assert!(md.contains("| fin-ws042.corp.example | AN0052 can fire here | evaluable | evaluable | evaluable | evaluable | evaluable |"), "{md}");
+    assert!(md.contains("| FIN-WS042.corp.example | AN0052 can fire here | evaluable | evaluable | evaluable | evaluable | evaluable |"), "{md}");
     assert_eq!(hosts[1]["headline"]["verdict"], "can_fire");
     assert_eq!(v["summary"]["can_fire"], 2);
     let table = String::from_utf8(dllhound(&["coverage", EXAMPLE], None).stdout).unwrap();
@@ -640,7 +641,40 @@ fn coverage_reports_every_part_in_three_formats() {
         table.starts_with("2 hosts: AN0052 can fire on 2, partly on 0, not at all on 0\n"),
         "the fleet summary comes first: {table}"
     );
-    assert!(table.contains("HOST fin-ws017.corp.example: AN0052 can fire here"));
+    assert!(table.contains("HOST FIN-WS017.corp.example: AN0052 can fire here"));
+}
+
+#[test]
+fn a_host_keeps_its_logged_case_and_its_short_name_is_the_same_host() {
+    use fixtures::sysmon::{at, rec};
+    let load = |host: &str, secs: u32| {
+        rec(
+            host,
+            7,
+            &at(secs),
+            &[
+                ("ProcessGuid", "{a1000000-0000-0000-0000-000000000001}"),
+                ("ProcessId", "10"),
+                ("Image", r"C:\Windows\System32\svchost.exe"),
+                ("ImageLoaded", r"C:\Windows\System32\crypt32.dll"),
+                ("Signed", "true"),
+                ("SignatureStatus", "Valid"),
+            ],
+        )
+    };
+    let fqdn = tmp("case-fqdn.jsonl", &load("WORKSTATION5.theshire.local", 1));
+    let short = tmp(
+        "case-short.jsonl",
+        &(load("workstation5", 2) + &load("Workstation5", 3)),
+    );
+    let out = dllhound(
+        &["coverage", "--output-format", "json", s(&fqdn), s(&short)],
+        None,
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hosts = v["hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), 1, "one host in three spellings: {v:#}");
+    assert_eq!(hosts[0]["host"], "WORKSTATION5.theshire.local");
 }
 
 #[test]

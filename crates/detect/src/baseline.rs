@@ -151,7 +151,9 @@ impl BaselineBuilder {
     pub fn add(&mut self, host: &str, time: Timestamp, load: &ImageLoad) {
         let key = (pattern(&load.image), pattern(&load.dll), signer_key(load));
         let a = self.acc.entry(key).or_default();
-        a.hosts.insert(host.to_string());
+        // By identity: a host under its short name and its FQDN, in any case, is one host.
+        a.hosts
+            .insert(dllhound_model::host::identity(host).into_owned());
         a.days.insert(day(time));
         a.states.insert(load.signature.state.as_str().to_string());
         a.loads += 1;

@@ -414,24 +414,44 @@ pub fn fleet_summary(hosts: &[HostCoverage]) -> FleetSummary {
 /// Builds coverage from events, one input at a time (order within an input is the recorded order).
 #[derive(Debug, Default)]
 pub struct CoverageBuilder {
-    hosts: HashMap<Arc<str>, HostCoverage>,
+    /// By host identity ([`dllhound_model::host`]): the name to show (the fullest spelling) and
+    /// the coverage.
+    hosts: HashMap<Arc<str>, (Arc<str>, HostCoverage)>,
     last: HashMap<Arc<str>, Timestamp>,
+    identities: dllhound_model::host::Identities,
 }
 
 impl CoverageBuilder {
     pub fn add(&mut self, e: &Event) {
-        if let Some(prev) = self.last.insert(e.host.clone(), e.time) {
+        let id = self.identities.of(&e.host);
+        let (shown, c) = self
+            .hosts
+            .entry(id.clone())
+            .or_insert_with(|| (e.host.clone(), HostCoverage::default()));
+        if !Arc::ptr_eq(shown, &e.host)
+            && dllhound_model::host::preferred(shown, &e.host) != &**shown
+        {
+            *shown = e.host.clone();
+        }
+        if let Some(prev) = self.last.insert(id, e.time) {
             if e.time < prev {
-                self.hosts.entry(e.host.clone()).or_default().out_of_order += 1;
+                c.out_of_order += 1;
             }
         }
-        self.hosts.entry(e.host.clone()).or_default().add(e);
+        c.add(e);
     }
 
     /// Adds another input's coverage.
     pub fn merge(&mut self, other: CoverageBuilder) {
-        for (h, c) in other.hosts {
-            self.hosts.entry(h).or_default().merge(c);
+        for (id, (shown, c)) in other.hosts {
+            let e = self
+                .hosts
+                .entry(id)
+                .or_insert_with(|| (shown.clone(), HostCoverage::default()));
+            if dllhound_model::host::preferred(&e.0, &shown) != &*e.0 {
+                e.0 = shown;
+            }
+            e.1.merge(c);
         }
     }
 
@@ -439,9 +459,9 @@ impl CoverageBuilder {
     pub fn finish(self) -> Vec<HostCoverage> {
         let mut v: Vec<HostCoverage> = self
             .hosts
-            .into_iter()
-            .map(|(h, mut c)| {
-                c.host = h.to_string();
+            .into_values()
+            .map(|(shown, mut c)| {
+                c.host = shown.to_string();
                 c.finish();
                 c
             })

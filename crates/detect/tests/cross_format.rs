@@ -549,7 +549,9 @@ fn summary(inputs: &[Input]) -> (Vec<String>, u64) {
             format!(
                 "{} {} {} {:?} {} {}",
                 a.time,
-                a.host,
+                // As logged: MDE's DeviceName is lower case where Sysmon's Computer is not; the
+                // host is one host either way (dllhound_model::host), its spelling may differ.
+                a.host.to_lowercase(),
                 a.dll.original(),
                 a.branches,
                 a.severity.as_str(),

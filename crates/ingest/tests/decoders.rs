@@ -98,7 +98,8 @@ fn check(events: &[Event], stats: &InputStats) {
     let EventKind::ImageLoad(l) = &events[0].kind else {
         panic!("{:?}", events[0])
     };
-    assert_eq!(&*events[0].host, "msedgewin10");
+    // As logged: `Computer` is MSEDGEWIN10 (a case-sensitive SIEM field must still match it).
+    assert_eq!(&*events[0].host, "MSEDGEWIN10");
     assert_eq!(
         events[0].time,
         Timestamp::parse("2020-10-17 16:27:08.058").unwrap()
@@ -162,7 +163,7 @@ fn check(events: &[Event], stats: &InputStats) {
         "ECS entity ids keep their case"
     );
     assert_eq!(e.signature.state, SignatureState::Expired);
-    assert_eq!(&*events[5].host, "fin-ws042");
+    assert_eq!(&*events[5].host, "FIN-WS042", "host.name as logged");
 
     let EventKind::FileWrite(m) = &events[6].kind else {
         panic!("{:?}", events[6])

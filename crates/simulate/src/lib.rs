@@ -532,7 +532,7 @@ fn plant(out: &mut Out<'_>, rng: &mut ChaCha8Rng, h: u32, k: u32, ms: i64) -> io
         }
     };
     Ok(Planted {
-        host: host.to_lowercase(),
+        host: host.to_string(),
         dll,
         branch,
         loader: loader.0,

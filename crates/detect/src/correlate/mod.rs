@@ -117,6 +117,8 @@ pub struct Correlator {
     suppressed: HashMap<AlertKey, Builder>,
     stats: Stats,
     seq: u64,
+    /// Host names to identities ([`dllhound_model::host`]).
+    identities: dllhound_model::host::Identities,
     /// Estimated bytes of held state (see [`crate::state`]).
     held: usize,
     /// What was last added to the shared budget's total ([`Config::shared_budget`]).
@@ -139,6 +141,7 @@ impl Correlator {
             suppressed: HashMap::new(),
             stats: Stats::default(),
             seq: 0,
+            identities: Default::default(),
             held: 0,
             reported: 0,
             emissions: Vec::new(),
@@ -171,15 +174,11 @@ impl Correlator {
         *self.stats.events.entry(ev.kind_name()).or_default() += 1;
         let t = ev.time.millis();
         // One host under its FQDN and its short name is one host (dllhound_model::host).
-        let id = dllhound_model::host::identity(&ev.host);
-        let host: Arc<str> = match self.hosts.get_key_value(id) {
+        let id = self.identities.of(&ev.host);
+        let host: Arc<str> = match self.hosts.get_key_value(&*id) {
             Some((k, _)) => k.clone(),
             None => {
-                let key: Arc<str> = if id.len() == ev.host.len() {
-                    ev.host.clone()
-                } else {
-                    Arc::from(id)
-                };
+                let key = id;
                 self.held += HOST_OVERHEAD;
                 self.hosts
                     .insert(key.clone(), HostState::new(ev.host.clone()));

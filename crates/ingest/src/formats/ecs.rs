@@ -182,7 +182,7 @@ impl RecordFormat for Ecs {
             .ok_or("no @timestamp")
             .and_then(|t| Timestamp::parse(&t).map_err(|_| "unreadable @timestamp"))?;
         let host: Arc<str> = match s(v, "host.name").or_else(|| s(v, "host.hostname")) {
-            Some(h) => h.trim().to_lowercase().into(),
+            Some(h) => h.trim().into(),
             None => return Err("no host.name".into()),
         };
         let image = process_image(v);

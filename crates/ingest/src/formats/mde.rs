@@ -215,7 +215,7 @@ impl RecordFormat for Mde {
             .ok_or("no Timestamp")
             .and_then(|t| Timestamp::parse(&t).map_err(|_| "unreadable Timestamp"))?;
         let host: Arc<str> = match opt(f, "DeviceName") {
-            Some(h) => h.to_lowercase().into(),
+            Some(h) => h.trim().into(),
             None => return Err("no DeviceName".into()),
         };
         let action = f.get("ActionType").unwrap_or_default();

@@ -80,7 +80,7 @@ pub fn decode(h: Header<'_>, d: Fields<'_>, ctx: &RecordContext) -> Result<Optio
         },
     };
     let host: Arc<str> = match h.host.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => s.to_lowercase().into(),
+        Some(s) => s.into(),
         None => return Err("no host name".into()),
     };
     let provenance = Provenance {
