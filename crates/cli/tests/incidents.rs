@@ -193,6 +193,14 @@ fn explain_shows_the_timestomp_of_a_real_side_loading_recording() {
         .find(|h| h["action"] == "creation_time_changed")
         .expect("the recording's Sysmon 2 is in the history");
     assert_eq!(stomp["creation_time"], "2013-09-04T16:29:27.000Z");
+    // Where the write is in the file (its 7th record) and the id Event Viewer shows for it, apart.
+    let w = &a["evidence"]["fresh_write"][0]["provenance"];
+    assert_eq!(
+        (w["file_record"].as_u64(), w["record_id"].as_u64()),
+        (Some(7), Some(6581)),
+        "{w}"
+    );
+    assert!(w.get("record").is_none(), "no field that means either");
     assert_eq!(
         a["process"]["parent"]["parent"]["executable"],
         r"C:\Windows\explorer.exe"

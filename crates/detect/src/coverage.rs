@@ -484,7 +484,8 @@ mod tests {
             kind,
             provenance: Provenance {
                 file: "f".into(),
-                record: None,
+                file_record: None,
+                record_id: None,
                 line: None,
                 event_code: code.into(),
             },
@@ -646,7 +647,8 @@ mod headline_tests {
                 }),
                 provenance: Provenance {
                     file: "f".into(),
-                    record: None,
+                    file_record: None,
+                    record_id: None,
                     line: None,
                     event_code: "sysmon:7".into(),
                 },

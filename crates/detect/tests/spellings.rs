@@ -184,7 +184,7 @@ fn rundll32_sta_runs_the_dll_its_class_id_names_in_the_registry() {
         .registry
         .as_ref()
         .expect("the registry record is evidence");
-    assert_eq!(reg.provenance.record, Some(1));
+    assert_eq!(reg.provenance.file_record, Some(1));
     assert!(a[0].timeline.iter().any(|t| t.role == "com_registration"));
     // Near misses: the class names another DLL; another class id; no registration at all.
     let other = "{00000000-1111-2222-3333-444444444444}";

@@ -13,7 +13,7 @@ fn main() {
     }
     for input in &inputs {
         let stats = read_input(input, &ReadOptions::default(), &mut |e| {
-            println!("{} {:?} {:?}", e.time, e.provenance.record, e.kind)
+            println!("{} {} {:?}", e.time, e.provenance, e.kind)
         });
         eprintln!(
             "{}: {} ok, {} bad",

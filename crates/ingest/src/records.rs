@@ -146,7 +146,7 @@ mod tests {
         let mut got = Vec::new();
         assert!(d.decode(&name, At::Offset(41), event, &mut |e| got.push(e)));
         assert_eq!(got.len(), 1);
-        assert_eq!(got[0].provenance.record, Some(41));
+        assert_eq!(got[0].provenance.file_record, Some(41));
         assert_eq!(&*got[0].provenance.file, "topic/1");
         assert!(!d.decode(&name, At::Offset(42), b"<Event><System>", &mut |_| {}));
         assert!(!d.decode(&name, At::Offset(43), b"<nothing/>", &mut |_| {}));

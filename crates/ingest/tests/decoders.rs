@@ -104,7 +104,7 @@ fn check(events: &[Event], stats: &InputStats) {
         events[0].time,
         Timestamp::parse("2020-10-17 16:27:08.058").unwrap()
     );
-    assert_eq!(events[0].provenance.record, Some(419623));
+    assert_eq!(events[0].provenance.record_id, Some(419623));
     assert_eq!(
         l.process,
         ProcessKey::Guid("747f3d96-1a2b-5f8b-0000-0010abcdef01".into())
@@ -134,7 +134,7 @@ fn check(events: &[Event], stats: &InputStats) {
         Some(308),
         "Sysmon's ProcessId, not NXLog's collector ProcessID"
     );
-    assert_eq!(events[2].provenance.record, Some(27773));
+    assert_eq!(events[2].provenance.record_id, Some(27773));
     assert!(p
         .command_line
         .as_deref()
@@ -152,7 +152,7 @@ fn check(events: &[Event], stats: &InputStats) {
     };
     assert_eq!(n.initiated, Some(true));
     assert_eq!(n.destination_port, Some(443));
-    assert_eq!(events[4].provenance.record, Some(4230553));
+    assert_eq!(events[4].provenance.record_id, Some(4230553));
 
     let EventKind::ImageLoad(e) = &events[5].kind else {
         panic!("{:?}", events[5])

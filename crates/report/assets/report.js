@@ -71,6 +71,13 @@
     return t;
   }
   function panel(title, content) { return el('div', { class: 'panel' }, el('h3', { text: title }), content); }
+  // Where a record is (line, or record # in an EVTX file) and the log's own id for it (what Event
+  // Viewer shows), never one for the other.
+  function whereOf(p) {
+    p = p || {};
+    return (p.file || '') + (p.line !== undefined ? ':line ' + p.line : '') + (p.file_record !== undefined ? ':record #' + p.file_record : '') +
+      (p.record_id !== undefined ? ' · record id ' + p.record_id : '') + (p.event_code ? ' (' + p.event_code + ')' : '');
+  }
   function pathCell(p) { return el('span', { class: 'path', text: p || '' }); }
 
   // ---- header ----
@@ -314,12 +321,12 @@
     box.appendChild(el('h4', { text: 'Timeline (every event used, with where it came from)' }));
     box.appendChild(table(['time (UTC)', 'role', 'what', 'source'], (a.timeline || []).map(function (t) {
       var p = t.provenance || {};
-      var where = (p.file || '') + (p.record !== undefined ? ':record ' + p.record : '') + (p.line !== undefined ? ':line ' + p.line : '') + (p.event_code ? ' (' + p.event_code + ')' : '');
+      var where = whereOf(p);
       return [String(t['@timestamp'] || '').replace('T', ' ').replace('Z', ''), t.role, pathCell(t.summary), pathCell(where)];
     })));
     function where(p) {
       p = p || {};
-      return (p.file || '') + (p.record !== undefined ? ':record ' + p.record : '') + (p.line !== undefined ? ':line ' + p.line : '') + (p.event_code ? ' (' + p.event_code + ')' : '');
+      return whereOf(p);
     }
     function ts(t) { return String(t || '').replace('T', ' ').replace('Z', ''); }
     var hist = get(a, 'dll.file.history') || [];

@@ -9,14 +9,15 @@
 //! process.command_line  process.parent.executable  dll.path  dll.path_classes
 //! dll.signature.state  dll.signature.subject  dll.hash.sha256  dll.file.first_seen
 //! an0052.branches  writer (the processes of branch (a))  destination (branch (c): ip:port (name))
-//! incident.id  source.file  source.record  source.line  (the load record)  reasons
+//! incident.id  source.file  source.line  source.file_record  source.record_id  (the load record:
+//! where it is, and the log's own record id; see dllhound_model::Provenance)  reasons
 //! ```
 
 use crate::defuse_formula;
 use dllhound_detect::Alert;
 use std::io::{self, Write};
 
-const HEADER: [&str; 27] = [
+const HEADER: [&str; 28] = [
     "id",
     "event.kind",
     "suppressed_by",
@@ -41,8 +42,9 @@ const HEADER: [&str; 27] = [
     "destination",
     "incident.id",
     "source.file",
-    "source.record",
     "source.line",
+    "source.file_record",
+    "source.record_id",
     "reasons",
 ];
 
@@ -77,7 +79,7 @@ fn joined<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     seen.join("|")
 }
 
-fn row(a: &Alert) -> [String; 27] {
+fn row(a: &Alert) -> [String; 28] {
     let load = a
         .timeline
         .iter()
@@ -143,11 +145,14 @@ fn row(a: &Alert) -> [String; 27] {
             .map(|i| i.id.clone())
             .unwrap_or_default(),
         load.map(|p| p.file.to_string()).unwrap_or_default(),
-        load.and_then(|p| p.record)
-            .map(|r| r.to_string())
-            .unwrap_or_default(),
         load.and_then(|p| p.line)
             .map(|l| l.to_string())
+            .unwrap_or_default(),
+        load.and_then(|p| p.file_record)
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+        load.and_then(|p| p.record_id)
+            .map(|r| r.to_string())
             .unwrap_or_default(),
         a.reasons.join(" "),
     ]

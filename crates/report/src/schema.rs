@@ -67,7 +67,13 @@
 //! evidence.outbound_network[] @timestamp, delta_seconds, destination_ip, destination_port, destination_domain,
 //!                           protocol, destination_class (public|private), provenance
 //! evidence.dns[]            @timestamp, delta_seconds, query, results, provenance
-//! timeline[]                @timestamp, role, summary, provenance {file, record, line, event_code}
+//! timeline[]                @timestamp, role, summary, provenance
+//! provenance (everywhere)   {file, line | file_record, record_id, event_code}: where the record is —
+//!                           `line` (1-based) in line-oriented inputs, `file_record` in EVTX (the record's
+//!                           number in that file, 1-based in an export; a Kafka message's offset) — and
+//!                           `record_id`, the id the log gives it (EVTX EventRecordID, NXLog RecordNumber,
+//!                           Winlogbeat record_number / winlog.record_id, MDE ReportId: what Event Viewer or
+//!                           the SIEM shows); each absent when unknown
 //! ```
 
 use dllhound_detect::{Alert, EvidenceSet, TimelineEntry};

@@ -282,8 +282,9 @@ struct Evidence {
 #[allow(dead_code)]
 struct Provenance {
     file: String,
-    record: Option<u64>,
+    file_record: Option<u64>,
     line: Option<u64>,
+    record_id: Option<u64>,
     event_code: String,
 }
 

@@ -117,7 +117,8 @@ mod tests {
             ev: "x".into(),
             prov: Provenance {
                 file: "f".into(),
-                record: None,
+                file_record: None,
+                record_id: None,
                 line: None,
                 event_code: "t".into(),
             },

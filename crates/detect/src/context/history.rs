@@ -374,7 +374,8 @@ mod tests {
     fn prov(n: u64) -> Provenance {
         Provenance {
             file: "f".into(),
-            record: Some(n),
+            file_record: Some(n),
+            record_id: None,
             line: None,
             event_code: "sysmon:11".into(),
         }

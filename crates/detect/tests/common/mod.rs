@@ -21,7 +21,8 @@ pub fn branches(alerts: &[dllhound_detect::Alert]) -> Vec<Vec<&'static str>> {
 fn prov(rec: u64, code: &str) -> Provenance {
     Provenance {
         file: "test.evtx".into(),
-        record: Some(rec),
+        file_record: Some(rec),
+        record_id: None,
         line: None,
         event_code: code.into(),
     }

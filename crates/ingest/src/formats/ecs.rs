@@ -284,8 +284,10 @@ impl RecordFormat for Ecs {
             .unwrap_or_else(|| format!("ecs:{}", kind_name(&kind)));
         let provenance = Provenance {
             file: ctx.input.clone(),
-            record: ctx.record,
+            file_record: ctx.record,
             line: ctx.line,
+            // Winlogbeat / Elastic Agent keep the log's EventRecordID here.
+            record_id: s(v, "winlog.record_id").and_then(|r| r.trim().parse().ok()),
             event_code: code.into(),
         };
         Ok(Some(Event {

@@ -330,8 +330,9 @@ impl RecordFormat for Mde {
         let record_no = o.get("ReportId").and_then(|v| text(v)?.trim().parse().ok());
         let provenance = Provenance {
             file: ctx.input.clone(),
-            record: ctx.record.or(record_no),
+            file_record: ctx.record,
             line: ctx.line,
+            record_id: record_no,
             event_code: format!("mde:{table}").into(),
         };
         Ok(Some(Event {

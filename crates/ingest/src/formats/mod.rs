@@ -28,7 +28,9 @@ pub struct RecordContext {
     pub input: Arc<str>,
     /// The 1-based line for line-oriented inputs.
     pub line: Option<u64>,
-    /// The record id a container knows (EVTX `EventRecordID`).
+    /// Where the record sits in a container that numbers them: an EVTX file's record number (its
+    /// header's, 1-based in an export; not the `EventRecordID`, which the record itself carries), a
+    /// Kafka message's offset. Becomes [`dllhound_model::Provenance::file_record`].
     pub record: Option<u64>,
     /// The 1-based position inside a JSON array document or envelope.
     pub element: Option<u64>,

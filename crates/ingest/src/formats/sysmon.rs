@@ -85,8 +85,9 @@ pub fn decode(h: Header<'_>, d: Fields<'_>, ctx: &RecordContext) -> Result<Optio
     };
     let provenance = Provenance {
         file: ctx.input.clone(),
-        record: ctx.record.or(h.record),
+        file_record: ctx.record,
         line: ctx.line,
+        record_id: h.record,
         event_code: code.into(),
     };
     let kind = match (h.log, h.event_id) {
