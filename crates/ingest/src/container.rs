@@ -297,6 +297,43 @@ enum Container {
     Unknown,
 }
 
+/// What an input no reader took is, and which `--input-format` would read it.
+fn found(kind: &Container, forced: FormatChoice, buf: &[u8]) -> String {
+    let what = match kind {
+        Container::Evtx => Some(("an EVTX file", "evtx")),
+        Container::Text => Some(("JSON text", "sysmon-json, ecs or mde")),
+        Container::Xml => Some(("Windows event XML", "sysmon-xml")),
+        Container::Csv => Some(("CSV", "mde")),
+        Container::Gzip | Container::Zip | Container::Tar => {
+            Some(("an archive nested too deep", "auto"))
+        }
+        Container::Unknown => None,
+    };
+    match what {
+        Some((what, takes)) if forced != FormatChoice::Auto => format!(
+            "this is {what}, which --input-format {} does not read (use --input-format {takes}, or leave it auto)",
+            forced.name()
+        ),
+        Some((what, _)) => format!("{what} that could not be read"),
+        None => {
+            let head: String = buf
+                .iter()
+                .take(24)
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        (b as char).to_string()
+                    } else {
+                        format!("\\x{b:02x}")
+                    }
+                })
+                .collect();
+            format!(
+                "unrecognised content (not EVTX, JSON lines, Windows event XML, CSV, zip, gzip or tar); it begins \"{head}\""
+            )
+        }
+    }
+}
+
 fn sniff(buf: &[u8]) -> Container {
     if buf.starts_with(b"ElfFile\0") {
         Container::Evtx
@@ -313,9 +350,22 @@ fn sniff(buf: &[u8]) -> Container {
             Some(b'<') => Container::Xml,
             None => Container::Text,
             _ if crate::csv_rows::looks_like_csv(body) => Container::Csv,
+            // A text banner an exporter wrote above JSON lines: the banner is one bad line.
+            _ if json_after_first_line(body) => Container::Text,
             _ => Container::Unknown,
         }
     }
+}
+
+/// True when the line after the first starts a JSON object (a one-line banner above JSON lines).
+fn json_after_first_line(body: &[u8]) -> bool {
+    let Some(nl) = body.iter().position(|&b| b == b'\n') else {
+        return false;
+    };
+    body[nl + 1..]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{')
 }
 
 /// Decodes an input held in memory: what `decode_reader` cannot stream (EVTX from an archive or stdin,
@@ -344,8 +394,9 @@ fn decode_bytes(buf: Vec<u8>, name: &Arc<str>, depth: u32, cx: &mut Reading<'_>)
         (Container::Xml, FormatChoice::Auto | FormatChoice::SysmonXml) => {
             decode_xml(&buf, name, stats, sink)
         }
-        _ => stats.input_errors.push(IngestError::Unrecognised {
+        (kind, forced) => stats.input_errors.push(IngestError::Unrecognised {
             path: name.to_string(),
+            found: found(&kind, forced, &buf),
         }),
     }
 }

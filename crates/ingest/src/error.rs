@@ -21,8 +21,10 @@ pub enum IngestError {
     Empty { path: String },
     #[error("{path}: damaged: {reason}")]
     Damaged { path: String, reason: String },
-    #[error("{path}: unrecognised content (not EVTX, JSON lines, zip or gzip)")]
-    Unrecognised { path: String },
+    /// Content no reader takes under the `--input-format` in force: `found` says what it is and
+    /// which format would read it.
+    #[error("{path}: {found}")]
+    Unrecognised { path: String, found: String },
 }
 
 /// One record that could not be decoded: where it is and why.

@@ -260,10 +260,20 @@ pub fn decode_value(
         return;
     }
     let Some(idx) = registry::sniff(v, *hint, ctx.only) else {
+        // Under a forced --input-format, a record another format reads says which.
+        let reason = match (ctx.only, registry::sniff(v, None, None)) {
+            (Some(only), Some(other)) => format!(
+                "--input-format {} does not read this record: it has the shape of {} (use --input-format {}, or leave it auto)",
+                only.first().map_or("auto", |o| registry::choice_for(o).name()),
+                REGISTRY[other].name(),
+                registry::choice_for(REGISTRY[other].name()).name()
+            ),
+            _ => "unrecognised record shape".into(),
+        };
         stats.bad(RecordError {
             input: ctx.input.to_string(),
             at: at(),
-            reason: "unrecognised record shape".into(),
+            reason,
         });
         return;
     };

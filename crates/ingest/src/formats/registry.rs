@@ -38,6 +38,14 @@ impl FormatChoice {
         ("mde", FormatChoice::Mde, "Defender for Endpoint advanced hunting: CSV/JSON exports, API Results, streaming records"),
     ];
 
+    /// The `--input-format` name of this choice.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, c, _)| *c == self)
+            .map_or("auto", |(n, _, _)| n)
+    }
+
     /// The `--input-format` names.
     pub const NAMES: [&'static str; 6] =
         ["auto", "evtx", "sysmon-json", "sysmon-xml", "ecs", "mde"];
@@ -60,6 +68,16 @@ impl FormatChoice {
             FormatChoice::Mde => Some(&["mde"]),
         }
     }
+}
+
+/// The `--input-format` choice that reads the record format `name` (for hints).
+pub fn choice_for(name: &str) -> FormatChoice {
+    FormatChoice::ALL
+        .iter()
+        .map(|(_, c, _)| *c)
+        .filter(|c| *c != FormatChoice::Auto && *c != FormatChoice::SysmonXml)
+        .find(|c| c.only().is_some_and(|o| o.contains(&name)))
+        .unwrap_or(FormatChoice::Auto)
 }
 
 /// The first allowed format whose shape this record has.

@@ -32,9 +32,32 @@ const BATCH: usize = 1024;
 /// The longest line kept, as for files (`scan`); a longer one is skipped as it is read.
 pub use dllhound_ingest::MAX_LINE;
 
+/// What a stream that is not lines of records is, by its first bytes: `stream` reads JSON or XML
+/// records one per line; a whole binary log or archive belongs to `scan`.
+pub fn not_lines(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"ElfFile\0") {
+        Some("an EVTX file")
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        Some("gzip data")
+    } else if head.starts_with(b"PK\x03\x04") {
+        Some("a zip archive")
+    } else {
+        None
+    }
+}
+
 /// Reads stdin to its end (a last line without a newline counts).
 pub fn stdin(tx: SyncSender<Lines>) {
     let mut r = BufReader::with_capacity(1 << 20, std::io::stdin());
+    if let Some(what) = r.fill_buf().ok().and_then(not_lines) {
+        let _ = tx.send(Lines::End(Some(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "this is {what}, not lines of JSON or XML records: `dllhound stream` reads a live feed; scan a saved log with `dllhound scan FILE` (or `dllhound scan -` from a pipe)"
+            ),
+        ))));
+        return;
+    }
     let mut line_no = 0u64;
     let mut skipping = None;
     let end = pump(
