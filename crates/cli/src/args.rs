@@ -278,6 +278,8 @@ pub enum GroupBy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Table,
+    /// One JSON record per line (also `jsonl`, `json`).
+    #[value(aliases = ["jsonl", "json"])]
     Ndjson,
     Csv,
     /// A self-contained triage report (use with -o report.html).
@@ -359,6 +361,11 @@ pub struct ScanArgs {
     /// Default: table on a terminal, ndjson otherwise.
     #[arg(long, value_enum)]
     pub output_format: Option<OutputFormat>,
+    /// The same as `--output-format ndjson` (Hayabusa's JSONL).
+    #[arg(long, conflicts_with = "output_format")]
+    pub jsonl: bool,
+    #[command(flatten)]
+    pub show: crate::show::ShowArgs,
     /// Table and HTML: alerts of one DLL on one host under one incident (default), or flat.
     /// NDJSON and CSV are always one record per alert, each with its incident id.
     #[arg(long, value_enum, default_value = "incident")]

@@ -7,6 +7,7 @@
 
 mod args;
 mod cmd;
+mod show;
 mod stats_json;
 mod summary;
 

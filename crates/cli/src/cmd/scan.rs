@@ -48,6 +48,8 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         .chain(&o.signals)
         .chain(&o.suppressed)
         .collect();
+    let found = listed.len();
+    let listed: Vec<&Alert> = listed.into_iter().filter(|x| a.show.keeps(x)).collect();
 
     let summary = Summary {
         inputs: &out.inputs,
@@ -69,6 +71,13 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         summary.print_errors(a.max_errors_shown);
     } else {
         summary.print(a.max_errors_shown);
+    }
+    if !a.show.is_empty() && !a.quiet {
+        eprintln!(
+            "dllhound: written {} of {found} findings ({}); the counts above are the whole input's",
+            listed.len(),
+            a.show.describe()
+        );
     }
     if let Some(n) = &nothing {
         eprintln!("dllhound: {n}");
@@ -141,11 +150,14 @@ pub fn config(a: &DetectArgs) -> Result<Config> {
 
 fn write_alerts(a: &ScanArgs, all: &[&Alert], run: impl Fn() -> serde_json::Value) -> Result<()> {
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
-    let format = a.output_format.unwrap_or(if to_terminal {
-        OutputFormat::Table
-    } else {
-        OutputFormat::Ndjson
-    });
+    let format = a
+        .output_format
+        .or(a.jsonl.then_some(OutputFormat::Ndjson))
+        .unwrap_or(if to_terminal {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Ndjson
+        });
     let sink = super::sink(a.output.as_deref())?;
     let mut out = BufWriter::new(sink);
     match format {
