@@ -224,3 +224,61 @@ fn report_refuses_other_outputs_by_name_and_folds_updates_into_their_alert() {
         "the later record is the one shown"
     );
 }
+
+#[test]
+fn an_allowlist_mistake_is_told_once_with_the_fix() {
+    let quoted = tmp(
+        "quoted.yaml",
+        b"- id: x\n  reason: r\n  dll_path: \"C:\\Users\\bob\\x.dll\"\n",
+    );
+    let o = dllhound(
+        &["scan", "--allowlist", quoted.to_str().unwrap(), EXAMPLE],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(3), "a configuration error: {}", err(&o));
+    let e = err(&o);
+    assert_eq!(e.matches("hexadecimal").count(), 1, "{e}");
+    assert!(e.contains("single quotes"), "{e}");
+    for (name, yaml, says) in [
+        ("empty.yaml", "", "no entries"),
+        (
+            "hash.yaml",
+            "- id: x\n  reason: r\n  sha256: ['abc']\n",
+            "64 hexadecimal",
+        ),
+    ] {
+        let p = tmp(name, yaml.as_bytes());
+        let o = dllhound(&["scan", "--allowlist", p.to_str().unwrap(), EXAMPLE], None);
+        assert_eq!(o.status.code(), Some(3), "{name}");
+        assert!(err(&o).contains(says), "{name}: {}", err(&o));
+    }
+    // One glob as a plain string is accepted and matches: the example's msoupd.dll alert names
+    // the entry as matched but voided (WINWORD wrote the DLL, which the entry does not expect).
+    let one = tmp(
+        "one.yaml",
+        b"- id: lab\n  reason: our exercise\n  dll_path: 'C:\\Users\\*\\AppData\\Local\\Temp\\msoupd.dll'\n  allow_unsigned: true\n",
+    );
+    let o = dllhound(
+        &[
+            "scan",
+            "-q",
+            "--output-format",
+            "ndjson",
+            "--allowlist",
+            one.to_str().unwrap(),
+            EXAMPLE,
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let voided: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|a| a["tuning_not_applied"][0]["id"] == "lab")
+        .collect();
+    assert_eq!(voided.len(), 1);
+    assert!(voided[0]["dll"]["path"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("msoupd.dll"));
+}

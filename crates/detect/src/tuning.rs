@@ -35,11 +35,16 @@ impl EntrySource {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TuningError {
-    #[error("{origin}: not valid tuning YAML: {source}")]
+    /// The YAML parser's words (kept as text, not as an error source, so a chain of causes prints
+    /// them once) and, for a mistake with a known fix, a hint.
+    #[error("{origin}: not valid tuning YAML: {detail}{hint}")]
     Yaml {
         origin: String,
-        source: serde_norway::Error,
+        detail: String,
+        hint: String,
     },
+    #[error("{origin}: no entries (an allowlist that allows nothing is a mistake: give at least one entry, see `dllhound tuning show`)")]
+    Empty { origin: String },
     #[error("{origin}: entry {index} ({id}): {reason}")]
     Entry {
         origin: String,
@@ -54,23 +59,47 @@ pub enum TuningError {
 struct RawEntry {
     id: Option<String>,
     reason: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     dll_path: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     loader: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     writer: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     signer: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     sha256: Vec<String>,
     #[serde(default)]
     allow_unsigned: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     expected_writers: Vec<String>,
     #[serde(default)]
     loader_may_write: bool,
     expires: Option<String>,
+}
+
+/// A list of globs, or one glob given as a plain string (`dll_path: 'C:\\Tools\\*.dll'`).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
+
+/// A hint for the YAML mistakes a Windows path invites: `\U`, `\x`, … are escapes inside double
+/// quotes.
+fn yaml_hint(detail: &str) -> &'static str {
+    if detail.contains("hexadecimal") || detail.contains("escape") {
+        " (a Windows path in double quotes reads \\ as an escape: write it in single quotes, 'C:\\Users\\*\\x.dll', or unquoted)"
+    } else {
+        ""
+    }
 }
 
 /// One allowlist entry, compiled.
@@ -281,15 +310,23 @@ impl Tuning {
         source: EntrySource,
         today: NaiveDate,
     ) -> Result<Tuning, TuningError> {
-        let raw: Vec<RawEntry> = if text.trim().is_empty() {
-            Vec::new()
-        } else {
-            serde_norway::from_str(text).map_err(|e| TuningError::Yaml {
-                origin: origin.into(),
-                source: e,
-            })?
+        let empty = || TuningError::Empty {
+            origin: origin.into(),
         };
+        if text.trim().is_empty() {
+            return Err(empty());
+        }
+        let raw: Option<Vec<RawEntry>> = serde_norway::from_str(text).map_err(|e| {
+            let detail = e.to_string();
+            TuningError::Yaml {
+                origin: origin.into(),
+                hint: yaml_hint(&detail).into(),
+                detail,
+            }
+        })?;
+        let raw = raw.filter(|r| !r.is_empty()).ok_or_else(empty)?;
         let mut t = Tuning::default();
+        let mut seen = std::collections::HashSet::new();
         for (index, r) in raw.into_iter().enumerate() {
             let id = r.id.clone().unwrap_or_else(|| format!("#{}", index + 1));
             let err = |reason: String| TuningError::Entry {
@@ -304,6 +341,19 @@ impl Tuning {
                 .ok_or_else(|| err("every entry needs a reason".into()))?;
             if r.id.is_none() {
                 return Err(err("every entry needs an id".into()));
+            }
+            if !seen.insert(id.clone()) {
+                return Err(err(
+                    "this id is already used by an earlier entry of the file (ids name the entry that suppressed a trigger, so each must be unique)".into(),
+                ));
+            }
+            if let Some(h) = r.sha256.iter().find(|h| {
+                let h = h.trim();
+                h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit())
+            }) {
+                return Err(err(format!(
+                    "sha256 {h:?} is not a SHA-256 (64 hexadecimal digits)"
+                )));
             }
             if r.dll_path.is_empty()
                 && r.loader.is_empty()
@@ -480,7 +530,7 @@ mod tests {
 
     #[test]
     fn a_user_entry_naming_the_hash_allows_an_unsigned_dll() {
-        let yaml = "- id: inhouse\n  reason: our build tool\n  dll_path: ['C:\\Tools\\**']\n  sha256: ['ABCD']\n";
+        let yaml = "- id: inhouse\n  reason: our build tool\n  dll_path: ['C:\\Tools\\**']\n  sha256: ['ABCD000000000000000000000000000000000000000000000000000000000000']\n";
         let t = Tuning::parse(yaml, "test", EntrySource::Allowlist, NaiveDate::MIN).unwrap();
         assert!(allows(
             &t,
@@ -490,7 +540,7 @@ mod tests {
                 "false",
                 "-",
                 "-",
-                Some("abcd")
+                Some("abcd000000000000000000000000000000000000000000000000000000000000")
             )
         )
         .is_some());
@@ -542,5 +592,82 @@ mod tests {
             NaiveDate::MIN
         )
         .is_err());
+    }
+
+    fn refusal(yaml: &str) -> String {
+        match Tuning::parse(yaml, "t.yaml", EntrySource::Allowlist, NaiveDate::MIN) {
+            Ok(_) => panic!("accepted: {yaml}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_single_string_is_one_glob() {
+        let t = Tuning::parse(
+            "- id: tools\n  reason: our tools\n  dll_path: 'C:\\Tools\\*.dll'\n  sha256: 'AA\n    AA'\n",
+            "t",
+            EntrySource::Allowlist,
+            NaiveDate::MIN,
+        );
+        // The folded sha256 above is not 64 digits: refused for that, not for being a string.
+        assert!(t.unwrap_err().to_string().contains("64 hexadecimal"));
+        let h = "ab".repeat(32);
+        let t = Tuning::parse(
+            &format!(
+                "- id: tools\n  reason: our tools\n  dll_path: 'C:\\Tools\\*.dll'\n  sha256: {h}\n"
+            ),
+            "t",
+            EntrySource::Allowlist,
+            NaiveDate::MIN,
+        )
+        .unwrap();
+        let l = |sha: Option<&str>| {
+            load(
+                r"C:\Tools\run.exe",
+                r"C:\Tools\x.dll",
+                "false",
+                "-",
+                "-",
+                sha,
+            )
+        };
+        assert!(
+            allows(&t, &l(Some(&"cd".repeat(32)))).is_none(),
+            "the hash is not this DLL's"
+        );
+        assert_eq!(
+            allows(&t, &l(Some(&h.to_ascii_uppercase()))).as_deref(),
+            Some("tools")
+        );
+    }
+
+    #[test]
+    fn bad_hashes_duplicate_ids_and_empty_files_are_refused_with_the_reason() {
+        assert!(refusal("- id: x\n  reason: r\n  sha256: ['abc']\n")
+            .contains("\"abc\" is not a SHA-256"));
+        let dup = "- id: x\n  reason: r\n  loader: ['a']\n- id: x\n  reason: s\n  loader: ['b']\n";
+        let e = refusal(dup);
+        assert!(
+            e.contains("entry 2 (x)") && e.contains("already used"),
+            "{e}"
+        );
+        for empty in ["", "  \n", "# only a comment\n", "[]\n"] {
+            assert!(refusal(empty).contains("no entries"), "{empty:?}");
+        }
+    }
+
+    #[test]
+    fn a_windows_path_in_double_quotes_gets_a_hint_and_the_parser_is_quoted_once() {
+        let e = refusal("- id: x\n  reason: r\n  dll_path: \"C:\\Users\\bob\\x.dll\"\n");
+        assert!(e.contains("single quotes"), "{e}");
+        assert_eq!(e.matches("hexadecimal").count(), 1, "{e}");
+        let source = std::error::Error::source(
+            &Tuning::parse("- [", "t", EntrySource::Allowlist, NaiveDate::MIN).unwrap_err(),
+        )
+        .is_none();
+        assert!(
+            source,
+            "the parser's words are in the message, not repeated as a cause"
+        );
     }
 }
