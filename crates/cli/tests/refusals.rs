@@ -235,7 +235,12 @@ fn an_allowlist_mistake_is_told_once_with_the_fix() {
         &["scan", "--allowlist", quoted.to_str().unwrap(), EXAMPLE],
         None,
     );
-    assert_eq!(o.status.code(), Some(3), "a configuration error: {}", err(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "a configuration error: {}",
+        err(&o)
+    );
     let e = err(&o);
     assert_eq!(e.matches("hexadecimal").count(), 1, "{e}");
     assert!(e.contains("single quotes"), "{e}");
