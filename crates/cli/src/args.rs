@@ -172,6 +172,40 @@ fn parse_size(s: &str) -> Result<u64, String> {
 pub enum TuningCommand {
     /// Print the default tuning (YAML; the same format --allowlist reads).
     Show,
+    /// Check an allowlist before you rely on it: schema, types, globs, hashes, duplicate ids and
+    /// expiry dates, every mistake at once; with --against, how many triggers each entry would
+    /// suppress in those inputs. Exit 0: valid; 1: valid, but an entry has expired; 3: invalid.
+    Check(Box<TuningCheckArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct TuningCheckArgs {
+    /// The allowlist (YAML, the format `dllhound tuning show` prints).
+    pub file: PathBuf,
+    /// Telemetry to try it on (files, folders, archives; not stdin, which is read twice): each
+    /// entry's count of triggers it would suppress, and how many of those are corroborated.
+    #[arg(long, num_args = 1.., value_name = "PATHS")]
+    pub against: Vec<PathBuf>,
+    /// How to read the --against inputs.
+    #[arg(long, default_value = "auto", value_parser = input_format())]
+    pub input_format: FormatChoice,
+    /// table (default) or json.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Table)]
+    pub output_format: CheckFormat,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// The rest of the tuning the entries would run with (--allowlist, --no-default-tuning,
+    /// --baseline) and the windows, as given to `scan`.
+    #[command(flatten)]
+    pub detect: DetectArgs,
+}
+
+/// `tuning check --output-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Table,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

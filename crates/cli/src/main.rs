@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         args::Command::Explain(a) => cmd::explain::run(a),
         args::Command::Classify(a) => cmd::classify::run(a),
         args::Command::Tuning(args::TuningCommand::Show) => cmd::tuning::show(),
+        args::Command::Tuning(args::TuningCommand::Check(a)) => cmd::tuning::check(*a),
         args::Command::Baseline(args::BaselineCommand::Learn(a)) => cmd::baseline::learn(a),
         args::Command::Coverage(a) => cmd::coverage::run(a),
         args::Command::Simulate(a) => cmd::simulate::run(a),

@@ -52,6 +52,16 @@ pub enum TuningError {
         id: String,
         reason: String,
     },
+    /// More than one entry is wrong: each is listed, so one run shows every fix to make.
+    #[error("{origin}: {} entries are wrong:{}", .errors.len(), list(.errors))]
+    Several {
+        origin: String,
+        errors: Vec<TuningError>,
+    },
+}
+
+fn list(errors: &[TuningError]) -> String {
+    errors.iter().map(|e| format!("\n  {e}")).collect()
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +133,8 @@ pub struct Entry {
     writer: Option<GlobSet>,
     signer: Option<GlobSet>,
     sha256: Vec<String>,
+    /// The criteria as the file gives them (field name, globs or hashes), for `tuning check`.
+    criteria: Vec<(&'static str, Vec<String>)>,
 }
 
 /// What a trigger looks like to the allowlist.
@@ -270,10 +282,92 @@ impl Entry {
         ))
     }
 
+    /// The criteria as the file gives them: `(field, values)` for every field that is set.
+    pub fn criteria(&self) -> &[(&'static str, Vec<String>)] {
+        &self.criteria
+    }
+
     /// True once the expiry date has passed.
     pub fn is_expired(&self, today: NaiveDate) -> bool {
         self.expires.is_some_and(|d| d < today)
     }
+}
+
+/// One entry of the file, checked and compiled; `Err` says what is wrong with it.
+fn compile(r: RawEntry, id: &str, duplicate: bool, source: EntrySource) -> Result<Entry, String> {
+    let reason = r
+        .reason
+        .filter(|s| !s.trim().is_empty())
+        .ok_or("every entry needs a reason")?;
+    if r.id.is_none() {
+        return Err("every entry needs an id".into());
+    }
+    if duplicate {
+        return Err("this id is already used by an earlier entry of the file (ids name the entry that suppressed a trigger, so each must be unique)".into());
+    }
+    if let Some(h) = r.sha256.iter().find(|h| {
+        let h = h.trim();
+        h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit())
+    }) {
+        return Err(format!(
+            "sha256 {h:?} is not a SHA-256 (64 hexadecimal digits)"
+        ));
+    }
+    if r.dll_path.is_empty()
+        && r.loader.is_empty()
+        && r.writer.is_empty()
+        && r.signer.is_empty()
+        && r.sha256.is_empty()
+    {
+        return Err(
+            "an entry must match on at least one of dll_path, loader, writer, signer, sha256"
+                .into(),
+        );
+    }
+    let expires = match r.expires.as_deref() {
+        None => None,
+        Some(d) => Some(
+            NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                .map_err(|e| format!("expires {d:?}: {e} (use YYYY-MM-DD)"))?,
+        ),
+    };
+    let broad = r.allow_unsigned || r.signer.iter().any(|g| g.trim() == "*");
+    if !broad && (!r.expected_writers.is_empty() || r.loader_may_write) {
+        return Err("expected_writers and loader_may_write only go with allow_unsigned: true or signer: ['*']".into());
+    }
+    let criteria = [
+        ("dll_path", &r.dll_path),
+        ("loader", &r.loader),
+        ("writer", &r.writer),
+        ("signer", &r.signer),
+        ("sha256", &r.sha256),
+        ("expected_writers", &r.expected_writers),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| (k, v.clone()))
+    .collect();
+    Ok(Entry {
+        id: id.into(),
+        reason: reason.split_whitespace().collect::<Vec<_>>().join(" "),
+        source,
+        expires,
+        allow_unsigned: r.allow_unsigned,
+        broad,
+        expected_writers: set(&r.expected_writers, true)?,
+        expected_writer_globs: r.expected_writers.clone(),
+        loader_may_write: r.loader_may_write,
+        dll_path: set(&r.dll_path, true)?,
+        loader: set(&r.loader, true)?,
+        writer: set(&r.writer, true)?,
+        signer: set(&r.signer, false)?,
+        sha256: r
+            .sha256
+            .iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect(),
+        criteria,
+    })
 }
 
 impl fmt::Display for Entry {
@@ -304,12 +398,32 @@ impl Tuning {
     }
 
     /// Parses a tuning file. Entries that expired before `today` are set aside (see [`Tuning::expired`]).
+    /// Every wrong entry is reported, not only the first ([`TuningError::Several`]).
     pub fn parse(
         text: &str,
         origin: &str,
         source: EntrySource,
         today: NaiveDate,
     ) -> Result<Tuning, TuningError> {
+        let (t, mut errors) = Tuning::check(text, origin, source, today)?;
+        match errors.len() {
+            0 => Ok(t),
+            1 => Err(errors.remove(0)),
+            _ => Err(TuningError::Several {
+                origin: origin.into(),
+                errors,
+            }),
+        }
+    }
+
+    /// Parses a tuning file as far as it can: the entries that are right, and one error for each
+    /// entry that is not. `Err` is for a file that is not a list of entries at all (YAML, empty).
+    pub fn check(
+        text: &str,
+        origin: &str,
+        source: EntrySource,
+        today: NaiveDate,
+    ) -> Result<(Tuning, Vec<TuningError>), TuningError> {
         let empty = || TuningError::Empty {
             origin: origin.into(),
         };
@@ -326,81 +440,23 @@ impl Tuning {
         })?;
         let raw = raw.filter(|r| !r.is_empty()).ok_or_else(empty)?;
         let mut t = Tuning::default();
+        let mut errors = Vec::new();
         let mut seen = std::collections::HashSet::new();
         for (index, r) in raw.into_iter().enumerate() {
             let id = r.id.clone().unwrap_or_else(|| format!("#{}", index + 1));
-            let err = |reason: String| TuningError::Entry {
-                origin: origin.into(),
-                index: index + 1,
-                id: id.clone(),
-                reason,
-            };
-            let reason = r
-                .reason
-                .filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| err("every entry needs a reason".into()))?;
-            if r.id.is_none() {
-                return Err(err("every entry needs an id".into()));
-            }
-            if !seen.insert(id.clone()) {
-                return Err(err(
-                    "this id is already used by an earlier entry of the file (ids name the entry that suppressed a trigger, so each must be unique)".into(),
-                ));
-            }
-            if let Some(h) = r.sha256.iter().find(|h| {
-                let h = h.trim();
-                h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit())
-            }) {
-                return Err(err(format!(
-                    "sha256 {h:?} is not a SHA-256 (64 hexadecimal digits)"
-                )));
-            }
-            if r.dll_path.is_empty()
-                && r.loader.is_empty()
-                && r.writer.is_empty()
-                && r.signer.is_empty()
-                && r.sha256.is_empty()
-            {
-                return Err(err("an entry must match on at least one of dll_path, loader, writer, signer, sha256".into()));
-            }
-            let expires = match r.expires.as_deref() {
-                None => None,
-                Some(d) => Some(
-                    NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
-                        .map_err(|e| err(format!("expires {d:?}: {e} (use YYYY-MM-DD)")))?,
-                ),
-            };
-            let broad = r.allow_unsigned || r.signer.iter().any(|g| g.trim() == "*");
-            if !broad && (!r.expected_writers.is_empty() || r.loader_may_write) {
-                return Err(err("expected_writers and loader_may_write only go with allow_unsigned: true or signer: ['*']".into()));
-            }
-            let entry = Entry {
-                id: id.clone(),
-                reason: reason.split_whitespace().collect::<Vec<_>>().join(" "),
-                source,
-                expires,
-                allow_unsigned: r.allow_unsigned,
-                broad,
-                expected_writers: set(&r.expected_writers, true).map_err(&err)?,
-                expected_writer_globs: r.expected_writers.clone(),
-                loader_may_write: r.loader_may_write,
-                dll_path: set(&r.dll_path, true).map_err(&err)?,
-                loader: set(&r.loader, true).map_err(&err)?,
-                writer: set(&r.writer, true).map_err(&err)?,
-                signer: set(&r.signer, false).map_err(&err)?,
-                sha256: r
-                    .sha256
-                    .iter()
-                    .map(|h| h.trim().to_ascii_lowercase())
-                    .collect(),
-            };
-            if entry.is_expired(today) {
-                t.expired.push(entry);
-            } else {
-                t.entries.push(entry);
+            let duplicate = r.id.is_some() && !seen.insert(id.clone());
+            match compile(r, &id, duplicate, source) {
+                Ok(entry) if entry.is_expired(today) => t.expired.push(entry),
+                Ok(entry) => t.entries.push(entry),
+                Err(reason) => errors.push(TuningError::Entry {
+                    origin: origin.into(),
+                    index: index + 1,
+                    id,
+                    reason,
+                }),
             }
         }
-        Ok(t)
+        Ok((t, errors))
     }
 
     /// Appends another list (the user's allowlist after the default tuning).
