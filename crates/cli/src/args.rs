@@ -78,6 +78,8 @@ pub struct StreamArgs {
     /// Write no alerts to stdout (with --alerts-topic).
     #[arg(long)]
     pub no_stdout: bool,
+    #[command(flatten)]
+    pub show: crate::show::ShowArgs,
     /// Also write an update record (same id, `event.action: "update"`) when an alert's window closes
     /// with more evidence, children or file history than it was first written with.
     #[arg(long)]
@@ -315,7 +317,11 @@ pub enum OutputFormat {
     /// One JSON record per line (also `jsonl`, `json`).
     #[value(aliases = ["jsonl", "json"])]
     Ndjson,
+    /// One row per finding.
     Csv,
+    /// One row per evidence event, sorted by time, Hayabusa-style columns (also `timeline`).
+    #[value(alias = "timeline")]
+    TimelineCsv,
     /// A self-contained triage report (use with -o report.html).
     Html,
 }

@@ -431,3 +431,41 @@ fn signals_and_suppressed_triggers_are_listed_but_never_counted_or_styled_as_ale
     assert!(dom.contains("suppressed, not an alert"));
     assert!(dom.contains("default_tuning:dotnet-ngen-native-images"));
 }
+
+/// A report written with a filter says so above everything, with how much the filter left out.
+#[test]
+#[ignore = "needs chromium (.ci/run installs it)"]
+fn a_filtered_report_says_it_is_filtered_and_by_what() {
+    let chrome = chromium();
+    let page = dir().join("filtered.html");
+    dllhound(&[
+        "scan",
+        EXAMPLE,
+        "-m",
+        "critical",
+        "--output-format",
+        "html",
+        "-o",
+        page.to_str().unwrap(),
+        "-q",
+    ]);
+    let (dom, _) = load(&chrome, &page, "");
+    assert!(
+        dom.contains("<p class=\"warn filtered\">Filtered view: 1 of 2 findings written (--min-level critical)"),
+        "{}",
+        &dom[..dom.len().min(4000)]
+    );
+    // Without a filter, no such line.
+    let whole = dir().join("whole.html");
+    dllhound(&[
+        "scan",
+        EXAMPLE,
+        "--output-format",
+        "html",
+        "-o",
+        whole.to_str().unwrap(),
+        "-q",
+    ]);
+    let (dom, _) = load(&chrome, &whole, "");
+    assert!(!dom.contains("class=\"warn filtered\""));
+}

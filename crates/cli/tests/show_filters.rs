@@ -106,3 +106,38 @@ fn jsonl_is_ndjson_under_hayabusas_name() {
         "conflicting formats are a usage error"
     );
 }
+
+/// `stream` takes the same filters: what it writes is filtered, what it detected is counted.
+#[test]
+fn stream_writes_only_what_the_filters_keep_and_counts_the_rest() {
+    use std::io::Write;
+    let stats = std::env::temp_dir().join(format!(
+        "dllhound-stream-filter-{}.json",
+        std::process::id()
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dllhound"))
+        .args(["stream", "-", "-m", "critical", "--stats-json"])
+        .arg(&stats)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(EXAMPLE).unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        written(&o).iter().map(|w| w.0.as_str()).collect::<Vec<_>>(),
+        ["critical"]
+    );
+    assert!(
+        stderr(&o).contains("1 alerts written, 0 updates, 0 repeats not written again, 1 left out by the filters (--min-level critical)"),
+        "{}",
+        stderr(&o)
+    );
+    let doc: Value = serde_json::from_slice(&std::fs::read(&stats).unwrap()).unwrap();
+    assert_eq!(doc["detection"]["alerts"], 2, "detected, not written");
+    assert_eq!(doc["stream"]["filtered_out"], 1);
+    let _ = std::fs::remove_file(&stats);
+}

@@ -92,6 +92,11 @@
   // ---- overview ----
   var ov = document.getElementById('overview');
   ov.appendChild(el('h2', { text: 'Overview' }));
+  if (D.filters) {
+    ov.appendChild(el('p', { class: 'warn filtered', text: 'Filtered view: ' + D.filters.written + ' of ' +
+      D.filters.found + ' findings written (' + D.filters.filters + '). The cards and panels count what is written; ' +
+      'the run box counts the whole input.' }));
+  }
   var cards = el('div', { class: 'cards' });
   cards.appendChild(el('div', { class: 'card' }, el('div', { class: 'n', text: REAL.length }), el('div', { class: 'l', text: 'alerts' })));
   if (SIGNALS) cards.appendChild(el('div', { class: 'card kind-signal' }, el('div', { class: 'n', text: SIGNALS }), el('div', { class: 'l', text: 'signals (uncorroborated)' })));

@@ -24,6 +24,10 @@ pub struct ReportContext {
     pub coverage: Option<Value>,
     /// When the report was made (RFC 3339).
     pub generated: String,
+    /// The filters that chose what is in it, when a scan wrote it with some (`--min-level`,
+    /// `--host`, `--from`/`--to`): `{"filters", "written", "found"}`. The page says so above the
+    /// overview, so a filtered report is never read as the whole input.
+    pub filters: Option<Value>,
 }
 
 /// JSON text made safe to sit inside a `<script>` element.
@@ -66,6 +70,7 @@ pub fn write_html(out: &mut dyn Write, alerts: &[Value], ctx: &ReportContext) ->
         "run": ctx.run,
         "coverage": ctx.coverage,
         "generated": ctx.generated,
+        "filters": ctx.filters,
         // The branch registry: the legend, filters and chain lanes come from it.
         "branches": dllhound_detect::BRANCHES,
         "version": env!("CARGO_PKG_VERSION"),

@@ -123,6 +123,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
                 run: None,
                 coverage: None,
                 generated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                filters: None,
             };
             dllhound_report::write_html(&mut w, &records, &ctx)?
         }

@@ -130,6 +130,7 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         run: read_side(&a.stats, "--stats")?,
         coverage: read_side(&a.coverage, "--coverage")?,
         generated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        filters: None,
     };
     let f = std::fs::File::create(&a.output)
         .with_context(|| format!("creating {}", a.output.display()))?;

@@ -64,7 +64,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
     let nothing = super::no_telemetry(&a.paths, &out.inputs);
     let clean = summary.is_clean() && nothing.is_none();
     let status = if clean { 0 } else { 2 };
-    write_alerts(&a, &listed, || {
+    write_alerts(&a, &listed, found, || {
         summary.to_json(a.detect.max_memory.0, status)
     })?;
     if a.quiet {
@@ -148,7 +148,13 @@ pub fn config(a: &DetectArgs) -> Result<Config> {
     Ok(cfg)
 }
 
-fn write_alerts(a: &ScanArgs, all: &[&Alert], run: impl Fn() -> serde_json::Value) -> Result<()> {
+/// Writes `all` (the findings the filters kept, of `found`) in the chosen format.
+fn write_alerts(
+    a: &ScanArgs,
+    all: &[&Alert],
+    found: usize,
+    run: impl Fn() -> serde_json::Value,
+) -> Result<()> {
     let to_terminal = a.output.is_none() && std::io::stdout().is_terminal();
     let format = a
         .output_format
@@ -175,6 +181,9 @@ fn write_alerts(a: &ScanArgs, all: &[&Alert], run: impl Fn() -> serde_json::Valu
             },
         )?,
         OutputFormat::Csv => dllhound_report::write_csv(&mut out, all.iter().copied())?,
+        OutputFormat::TimelineCsv => {
+            dllhound_report::write_timeline_csv(&mut out, all.iter().copied())?
+        }
         OutputFormat::Html => {
             let alerts = dllhound_report::records(all.iter().copied())?;
             let ctx = dllhound_report::ReportContext {
@@ -182,6 +191,13 @@ fn write_alerts(a: &ScanArgs, all: &[&Alert], run: impl Fn() -> serde_json::Valu
                 run: Some(run()),
                 coverage: None,
                 generated: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                filters: (!a.show.is_empty()).then(|| {
+                    serde_json::json!({
+                        "filters": a.show.describe(),
+                        "written": all.len(),
+                        "found": found,
+                    })
+                }),
             };
             dllhound_report::write_html(&mut out, &alerts, &ctx)?
         }

@@ -45,6 +45,7 @@ pub fn run(a: StreamArgs) -> Result<ExitCode> {
         seen: Seen::default(),
         updates: a.updates,
         counts: Default::default(),
+        show: a.show.clone(),
     };
     if let Some(p) = &a.output {
         let known = sink.seen.load_ndjson(p)?;
@@ -93,23 +94,35 @@ pub fn run(a: StreamArgs) -> Result<ExitCode> {
     if !a.quiet {
         let c = sink.counts;
         eprintln!(
-            "dllhound: stream: {} records ({} bad), {} alerts written, {} updates, {} repeats not written again",
+            "dllhound: stream: {} records ({} bad), {} alerts written, {} updates, {} repeats not written again{}",
             ended.input.records_ok + ended.input.records_bad,
             ended.input.records_bad,
             c.alerts,
             c.updates,
-            c.repeats
+            c.repeats,
+            if a.show.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} left out by the filters ({})",
+                    c.filtered,
+                    a.show.describe()
+                )
+            }
         );
         eprintln!("dllhound: {}", summary.windows.line());
     }
     let status = if clean { 0 } else { 2 };
     if let Some(p) = &a.stats_json {
         let mut doc = summary.to_json(a.detect.max_memory.0, status);
-        doc["detection"]["alerts"] = sink.counts.alerts.into();
+        // Detected: written, and left out by the filters.
+        doc["detection"]["alerts"] = (sink.counts.alerts + sink.counts.filtered).into();
         doc["stream"] = serde_json::json!({
             "alerts_written": sink.counts.alerts,
             "updates_written": sink.counts.updates,
             "repeats_not_written": sink.counts.repeats,
+            "filtered_out": sink.counts.filtered,
+            "filters": a.show.describe(),
         });
         let text = serde_json::to_string_pretty(&doc)?;
         std::fs::write(p, text + "\n").with_context(|| format!("writing {}", p.display()))?;

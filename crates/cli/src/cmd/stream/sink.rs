@@ -101,6 +101,9 @@ pub struct SinkCounts {
     pub updates: u64,
     /// Alerts not written because their id was written before (replays).
     pub repeats: u64,
+    /// Alerts not written because `--min-level`, `--host`, `--from`/`--to` left them out (their
+    /// updates are left out too): they were detected, and the summary counts them.
+    pub filtered: u64,
 }
 
 /// Every destination, the seen-set, and whether updates are written.
@@ -109,12 +112,20 @@ pub struct AlertSink {
     pub seen: Seen,
     pub updates: bool,
     pub counts: SinkCounts,
+    /// Which alerts are written (`--min-level`, `--host`, `--from`/`--to`).
+    pub show: crate::show::ShowArgs,
 }
 
 impl AlertSink {
     /// Writes what the correlator released: a new id once, an update only with `--updates`.
     pub fn write(&mut self, em: &Emission) -> Result<()> {
         let mut line = Vec::with_capacity(4096);
+        if !self.show.keeps(&em.alert) {
+            if !em.update && self.seen.insert(&em.alert.id) {
+                self.counts.filtered += 1;
+            }
+            return Ok(());
+        }
         if em.update {
             if !self.updates {
                 return Ok(());
