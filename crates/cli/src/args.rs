@@ -284,6 +284,8 @@ pub struct ExplainArgs {
     /// Default: table on a terminal, markdown otherwise.
     #[arg(long, value_enum)]
     pub output_format: Option<ExplainFormat>,
+    #[command(flatten)]
+    pub color: crate::terminal::ColorArgs,
     /// Write the page here instead of stdout.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -406,6 +408,8 @@ pub struct ScanArgs {
     pub jsonl: bool,
     #[command(flatten)]
     pub show: crate::show::ShowArgs,
+    #[command(flatten)]
+    pub color: crate::terminal::ColorArgs,
     /// Table and HTML: alerts of one DLL on one host under one incident (default), or flat.
     /// NDJSON and CSV are always one record per alert, each with its incident id.
     #[arg(long, value_enum, default_value = "incident")]

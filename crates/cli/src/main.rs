@@ -10,6 +10,7 @@ mod cmd;
 mod show;
 mod stats_json;
 mod summary;
+mod terminal;
 
 use clap::Parser;
 

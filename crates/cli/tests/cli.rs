@@ -697,3 +697,66 @@ fn coverage_calls_a_recording_without_image_loads_blind() {
     }
     assert_eq!(v["summary"]["cannot_fire"], 2);
 }
+
+/// The table: wrapped at the width with continuations indented, labelled fields that name the
+/// signer and the user, colour only when asked for or on a terminal.
+#[test]
+fn the_table_wraps_at_the_width_labels_its_fields_and_colours_only_when_asked() {
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dllhound"));
+        c.args(["scan", "-q", "--output-format", "table", EXAMPLE])
+            .args(args);
+        c.env_remove("NO_COLOR").env_remove("COLUMNS");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        String::from_utf8(c.output().unwrap().stdout).unwrap()
+    };
+    let narrow = run(&[("COLUMNS", "72")], &[]);
+    assert!(!narrow.contains('\x1b'), "no colour into a pipe");
+    assert!(narrow.lines().all(|l| l.chars().count() <= 72), "{narrow}");
+    for label in [
+        "  user        CORP\\alice",
+        "  signer      unsigned",
+        "  entity id   {",
+        "  path class  temp, user_writable",
+        "  branches    (a) fresh write, (b) rundll32/regsvr32, (c) outbound\n              network",
+    ] {
+        assert!(narrow.contains(label), "{label:?} in:\n{narrow}");
+    }
+    // A reason longer than the line continues under its text, not at the margin.
+    let why = narrow
+        .lines()
+        .skip_while(|l| !l.starts_with("  why "))
+        .nth(1)
+        .unwrap();
+    assert!(why.starts_with(&" ".repeat(16)), "{why:?}");
+    assert!(run(&[], &["--color", "always"]).contains("\x1b["));
+    assert!(!run(&[], &["--color", "always", "--no-color"]).contains('\x1b'));
+}
+
+/// On a terminal the table is coloured, unless NO_COLOR is set (no-color.org).
+#[test]
+#[ignore = "needs script(1) from util-linux for a pseudo-terminal"]
+fn on_a_terminal_colour_follows_no_color() {
+    let on_tty = |no_color: bool| {
+        let cmd = format!("{} scan -q {EXAMPLE}", env!("CARGO_BIN_EXE_dllhound"));
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"])
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm");
+        if no_color {
+            c.env("NO_COLOR", "1");
+        }
+        let o = c.output().expect("script(1) runs");
+        assert!(o.status.success());
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let coloured = on_tty(false);
+    assert!(
+        coloured.contains("ALERT"),
+        "the table is the default on a terminal: {coloured}"
+    );
+    assert!(coloured.contains("\x1b["), "{coloured:?}");
+    assert!(!on_tty(true).contains("\x1b[1m"), "NO_COLOR");
+}

@@ -77,7 +77,7 @@ fn nineteen_loaders_of_one_dll_are_one_incident_with_the_whole_story() {
     let text = String::from_utf8_lossy(&table.stdout);
     assert_eq!(text.matches("INCIDENT ").count(), 1, "{text}");
     assert!(
-        text.contains(&format!("{LOADERS} alerts from {LOADERS} loaders")),
+        text.contains(&format!("alerts      {LOADERS} from {LOADERS} loaders")),
         "{text}"
     );
     assert_eq!(

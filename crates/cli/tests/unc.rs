@@ -123,7 +123,8 @@ fn network_share_loads_carry_the_server_share_and_the_hosts_connections_to_it() 
     ]);
     let table = String::from_utf8_lossy(&table.stdout);
     assert!(
-        table.contains(r"share    \\fileserver\tools  (SMB on port 445/139/80/443; 1 connection"),
+        table
+            .contains(r"share       \\fileserver\tools  (SMB on port 445/139/80/443; 1 connection"),
         "{table}"
     );
     assert!(

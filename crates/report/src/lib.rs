@@ -33,5 +33,5 @@ pub use html::{escape_html, write_html, ReportContext};
 pub use ndjson::{write_ndjson, write_ndjson_update};
 pub use readiness_out::{readiness_json, write_readiness_markdown, write_readiness_table};
 pub use schema::{records, AlertRecord};
-pub use table::{write_table, Grouping};
+pub use table::{write_table, Grouping, TableStyle};
 pub use timeline_csv::write_timeline_csv;

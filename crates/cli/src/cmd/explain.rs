@@ -91,6 +91,7 @@ pub fn run(a: ExplainArgs) -> Result<ExitCode> {
             &mut w,
             chosen.iter().copied(),
             dllhound_report::Grouping::Incident,
+            &a.color.table_style(to_terminal),
         )?,
         ExplainFormat::Markdown => {
             dllhound_report::write_explain_markdown(&mut w, &chosen, incident.as_deref())?

@@ -179,6 +179,7 @@ fn write_alerts(
                 GroupBy::Incident => dllhound_report::Grouping::Incident,
                 GroupBy::None => dllhound_report::Grouping::None,
             },
+            &a.color.table_style(to_terminal),
         )?,
         OutputFormat::Csv => dllhound_report::write_csv(&mut out, all.iter().copied())?,
         OutputFormat::TimelineCsv => {
