@@ -366,6 +366,57 @@ fn render_ecs_winlogbeat7(c: &[At]) -> String {
     }))
 }
 
+/// Elastic Agent's Windows integration as it stores Sysmon today (its pipeline's expected-output
+/// tests): every field the pipeline moves is ECS only (`process.*`, `dll.*` and `file.*` for 7 with
+/// `trusted`, `user.domain` + `user.name`), `event.category` `["process", "library"]` for 7, and
+/// `host.name` the agent's lower-cased short name beside `host.hostname` and `host.id`.
+fn render_ecs_agent(c: &[At]) -> String {
+    lines(c.iter().enumerate().map(|(i, a)| {
+        let (id, data) = sysmon_data(a);
+        let f = |k: &str| data.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let category = match id {
+            1 => json!(["process"]),
+            7 => json!(["process", "library"]),
+            3 => json!(["network"]),
+            _ => json!(["file"]),
+        };
+        let short = HOST.split('.').next().unwrap();
+        let mut doc = json!({"@timestamp": iso(a.t), "ecs": {"version": "8.17.0"},
+            "host": {"name": short.to_lowercase(), "hostname": short, "id": "8f0e3c2a-1b7d-4c55-9a0e-2d1f6b3c4e5f"},
+            "event": {"code": id.to_string(), "kind": "event", "provider": "Microsoft-Windows-Sysmon", "category": category},
+            "winlog": {"event_id": id.to_string(), "channel": "Microsoft-Windows-Sysmon/Operational", "provider_name": "Microsoft-Windows-Sysmon",
+                "computer_name": HOST, "record_id": (9000 + i).to_string(), "event_data": {}},
+            "process": {"entity_id": f("ProcessGuid"), "pid": f("ProcessId").parse::<u32>().unwrap(), "executable": f("Image")}});
+        if let Some((domain, name)) = f("User").split_once('\\') {
+            doc["user"] = json!({"domain": domain, "name": name});
+        }
+        match &a.ev {
+            Ev::Start { parent, .. } => {
+                doc["process"]["command_line"] = json!(f("CommandLine"));
+                doc["process"]["pe"] = json!({"original_file_name": f("OriginalFileName")});
+                doc["process"]["parent"] = json!({"entity_id": parent.guid, "pid": parent.pid, "executable": parent.image});
+            }
+            Ev::Load { dll, signed, subject, sha1, .. } => {
+                let hash = json!({"sha1": sha1, "sha256": sha1.repeat(2) + &"0".repeat(24)});
+                let sig = if *signed {
+                    json!({"exists": true, "status": "Valid", "subject_name": subject, "trusted": true})
+                } else {
+                    json!({"exists": false, "status": "Unavailable"})
+                };
+                doc["dll"] = json!({"path": dll, "code_signature": sig, "hash": hash});
+                doc["file"] = json!({"path": dll, "code_signature": {"trusted": *signed}, "hash": hash});
+            }
+            Ev::Write { target, .. } => doc["file"] = json!({"path": target}),
+            Ev::Net { ip, port, .. } => {
+                doc["destination"] = json!({"ip": ip, "port": port});
+                doc["source"] = json!({"ip": "10.0.0.5", "port": 50123});
+                doc["network"] = json!({"direction": "egress", "transport": "tcp"});
+            }
+        }
+        doc
+    }))
+}
+
 fn mde_initiating(p: &Proc) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert(
@@ -511,6 +562,7 @@ fn renderings() -> Vec<(&'static str, Vec<(String, String)>)> {
         ("ecs-defend", one("chain.ndjson", lines(defend.clone()))),
         ("ecs-search-response", one("search.json", json!({"took": 3, "hits": {"total": {"value": defend.len()}, "hits": defend.iter().map(|d| json!({"_index": "logs-endpoint", "_source": d})).collect::<Vec<_>>()}}).to_string())),
         ("ecs-winlogbeat7", one("chain.ndjson", render_ecs_winlogbeat7(&c))),
+        ("ecs-agent", one("chain.ndjson", render_ecs_agent(&c))),
         ("mde-api", one("api.json", json!({"Schema": [], "Results": mde.iter().map(|(_, r)| r.clone()).collect::<Vec<_>>()}).to_string())),
         ("mde-streaming", one("stream.json", lines(mde.iter().map(|(t, r)| json!({"records": [{"time": r["Timestamp"], "tenantId": "t", "operationName": "Publish", "category": format!("AdvancedHunting-{t}"), "properties": r}]}))))),
         ("mde-portal-json", one("export.json", Value::Array(mde.iter().map(|(_, r)| r.clone()).collect()).to_string())),

@@ -13,12 +13,20 @@
 //! | `event.category` `network` + `destination.ip`, `network.direction` (`egress`/`outbound` = initiated) | connection |
 //! | `event.category` `network` + `dns.question.name` | DNS query |
 //! | `event.category` `registry` + `registry.path` `…\CLSID\{…}\InprocServer32`, `registry.data.strings` | COM server registration (other registry events skipped) |
-//! | `process.entity_id`, `host.name`, `@timestamp` | identity, host, time |
+//! | `process.entity_id`, `host.hostname` (the OS's case) else `host.name` (the agent lower-cases it), `@timestamp` | identity, host, time |
+//! | `user.domain` + `user.name` | the user as Sysmon logs it, `DOMAIN\name` |
+//! | `dns.answers[].data`, `dns.resolved_ip[]` | the DNS answers (Sysmon's `QueryResults`) |
 //!
 //! Winlogbeat / Agent Sysmon documents (`winlog.event_id`, `winlog.provider_name`,
 //! `winlog.event_data.*`) are decoded through the Sysmon field map; ECS fields the ingest pipeline
 //! moved out of `event_data` (`file.path` for `ImageLoaded`/`TargetFilename`, `process.executable`,
-//! `process.entity_id`, `file.code_signature.*`, `destination.ip`, …) fill the gaps.
+//! `process.entity_id`, `destination.ip`, …) fill the gaps. For event 7 the current integration
+//! writes `dll.*` as well as `file.*` (path, `hash.*`, `pe.original_file_name`, `code_signature.*`)
+//! and says `trusted` (no `signed`): `exists`/`signed` give `Signed`, `status` (or `trusted: true`
+//! → `Valid`, `trusted: false` → not valid) gives `SignatureStatus`; `file.hash.*` gives `Hashes` on
+//! 7, 15 and 29; `user.domain` + `user.name` give `User`; `dns.answers`/`dns.resolved_ip` give
+//! `QueryResults`, which the pipeline removes from `event_data`. `event.category` is
+//! `["process", "library"]` for 7 there, which the `library` test reads first.
 //!
 //! ```json
 //! {"@timestamp":"2024-03-01T10:15:02.014Z","event":{"category":["library"],"type":["start"],"action":"load"},
@@ -158,6 +166,63 @@ fn process_image(v: &Value) -> WinPath {
     WinPath::new(s(v, "process.executable").as_deref().unwrap_or(""))
 }
 
+/// `DOMAIN\name` from `user.domain` and `user.name`, as Sysmon logs `User`: Elastic's pipelines split
+/// it into the two fields, and an analyst pivots on the pair.
+fn user(v: &Value) -> Option<Cow<'_, str>> {
+    let name = s(v, "user.name")?;
+    match s(v, "user.domain") {
+        Some(d) if !name.contains('\\') => {
+            Some(Cow::Owned(format!("{}\\{}", d.trim(), name.trim())))
+        }
+        _ => Some(name),
+    }
+}
+
+/// A DNS event's answers in Sysmon's `QueryResults` form (`type:  5 cname;1.2.3.4;`), from
+/// `dns.answers[].data` and `dns.resolved_ip[]`, which is where Elastic's pipelines put them.
+fn dns_results(v: &Value) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut push = |x: String| {
+        if !parts.contains(&x) {
+            parts.push(x);
+        }
+    };
+    if let Some(Value::Array(answers)) = get(v, "dns.answers") {
+        for a in answers {
+            let Some(data) = get(a, "data").and_then(text) else {
+                continue;
+            };
+            match get(a, "type").and_then(text).as_deref() {
+                Some("CNAME") => push(format!("type:  5 {}", data.trim())),
+                _ => push(data.trim().to_string()),
+            }
+        }
+    }
+    match get(v, "dns.resolved_ip") {
+        Some(Value::Array(ips)) => ips
+            .iter()
+            .filter_map(text)
+            .for_each(|ip| push(ip.trim().to_string())),
+        Some(one) => {
+            if let Some(ip) = text(one) {
+                push(ip.trim().to_string());
+            }
+        }
+        None => {}
+    }
+    (!parts.is_empty()).then(|| parts.join(";") + ";")
+}
+
+/// The first of `paths` that is set.
+fn first<'a>(v: &'a Value, paths: &[&str]) -> Option<Cow<'a, str>> {
+    paths.iter().find_map(|p| s(v, p))
+}
+
+/// The first of `paths` that is a boolean.
+fn first_bool(v: &Value, paths: &[&str]) -> Option<bool> {
+    paths.iter().find_map(|p| boolean(v, p))
+}
+
 impl RecordFormat for Ecs {
     fn name(&self) -> &'static str {
         "ecs"
@@ -181,7 +246,8 @@ impl RecordFormat for Ecs {
         let time = s(v, "@timestamp")
             .ok_or("no @timestamp")
             .and_then(|t| Timestamp::parse(&t).map_err(|_| "unreadable @timestamp"))?;
-        let host: Arc<str> = match s(v, "host.name").or_else(|| s(v, "host.hostname")) {
+        // `host.hostname` keeps the case the OS reports; the agent lower-cases `host.name`.
+        let host: Arc<str> = match s(v, "host.hostname").or_else(|| s(v, "host.name")) {
             Some(h) => h.trim().into(),
             None => return Err("no host.name".into()),
         };
@@ -201,8 +267,9 @@ impl RecordFormat for Ecs {
                 signature: signature(v, "dll.code_signature"),
                 sha256: s(v, "dll.hash.sha256").map(|h| h.to_ascii_lowercase().into()),
                 sha1: s(v, "dll.hash.sha1").map(|h| h.to_ascii_lowercase().into()),
-                original_file_name: boxed(v, "dll.pe.original_file_name"),
-                user: boxed(v, "user.name"),
+                original_file_name: boxed(v, "dll.pe.original_file_name")
+                    .or_else(|| boxed(v, "file.pe.original_file_name")),
+                user: user(v).map(|u| u.trim().into()),
                 signer_by_sha1: false,
             })
         } else if cat("file") {
@@ -242,7 +309,7 @@ impl RecordFormat for Ecs {
                 command_line: boxed(v, "process.command_line"),
                 parent,
                 parent_image,
-                user: boxed(v, "user.name"),
+                user: user(v).map(|u| u.trim().into()),
             })
         } else if cat("registry") {
             let (Some(key), Some(value)) = (s(v, "registry.path"), registry_data(v)) else {
@@ -259,7 +326,7 @@ impl RecordFormat for Ecs {
                     pid,
                     image,
                     query: q.trim().into(),
-                    results: None,
+                    results: dns_results(v).map(Into::into),
                 })
             } else if let Some(ip) = s(v, "destination.ip") {
                 let initiated = initiated(v);
@@ -298,6 +365,18 @@ impl RecordFormat for Ecs {
             provenance,
         }))
     }
+}
+
+/// Sysmon's `Hashes` text (`SHA1=…,SHA256=…`) from the first of `prefixes` that has `sha1` or
+/// `sha256` under it.
+fn hashes(v: &Value, prefixes: &[&str]) -> Option<Cow<'static, str>> {
+    prefixes.iter().find_map(|p| {
+        let h: Vec<String> = [("SHA1", "sha1"), ("SHA256", "sha256")]
+            .iter()
+            .filter_map(|(k, f)| s(v, &format!("{p}.{f}")).map(|x| format!("{k}={}", x.trim())))
+            .collect();
+        (!h.is_empty()).then(|| Cow::Owned(h.join(",")))
+    })
 }
 
 /// `registry.data.strings` (a list, or one string), the value a registry event set.
@@ -343,28 +422,49 @@ fn winlog(v: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
     fill("ParentProcessGuid", s(v, "process.parent.entity_id"));
     fill("ParentProcessId", s(v, "process.parent.pid"));
     fill("ParentImage", s(v, "process.parent.executable"));
-    fill("User", s(v, "user.name"));
+    fill("User", user(v));
     match id {
         7 => {
-            fill(
-                "ImageLoaded",
-                s(v, "file.path").or_else(|| s(v, "dll.path")),
-            );
-            let exists = boolean(v, "file.code_signature.exists")
-                .or_else(|| boolean(v, "file.code_signature.signed"));
+            // The integration has moved these to `file.*` (older) or `dll.*` (current), and says
+            // `trusted` where Sysmon said `Signed`/`SignatureStatus`.
+            fill("ImageLoaded", first(v, &["file.path", "dll.path"]));
+            let sig = |f: &str| {
+                [
+                    format!("file.code_signature.{f}"),
+                    format!("dll.code_signature.{f}"),
+                ]
+            };
+            let exists = first_bool(v, &sig("exists").each_ref().map(String::as_str))
+                .or_else(|| first_bool(v, &sig("signed").each_ref().map(String::as_str)));
+            let trusted = first_bool(v, &sig("trusted").each_ref().map(String::as_str));
+            let status = first(v, &sig("status").each_ref().map(String::as_str));
             fill("Signed", exists.map(|b| Cow::Owned(b.to_string())));
-            fill("SignatureStatus", s(v, "file.code_signature.status"));
-            fill("Signature", s(v, "file.code_signature.subject_name"));
-            let hashes: Vec<String> = [("SHA1", "file.hash.sha1"), ("SHA256", "file.hash.sha256")]
-                .iter()
-                .filter_map(|(k, p)| s(v, p).map(|h| format!("{k}={h}")))
-                .collect();
             fill(
-                "Hashes",
-                (!hashes.is_empty()).then(|| Cow::Owned(hashes.join(","))),
+                "SignatureStatus",
+                status.or(match (exists, trusted) {
+                    (Some(false), _) | (_, None) => None,
+                    (_, Some(true)) => Some(Cow::Borrowed("Valid")),
+                    (_, Some(false)) => Some(Cow::Borrowed("untrusted")),
+                }),
             );
+            fill(
+                "Signature",
+                first(v, &sig("subject_name").each_ref().map(String::as_str)),
+            );
+            fill(
+                "OriginalFileName",
+                first(
+                    v,
+                    &["file.pe.original_file_name", "dll.pe.original_file_name"],
+                ),
+            );
+            fill("Hashes", hashes(v, &["file.hash", "dll.hash"]));
         }
-        2 | 11 | 15 | 23 | 26 | 29 => fill("TargetFilename", s(v, "file.path")),
+        15 | 29 => {
+            fill("TargetFilename", s(v, "file.path"));
+            fill("Hashes", hashes(v, &["file.hash"]));
+        }
+        2 | 11 | 23 | 26 => fill("TargetFilename", s(v, "file.path")),
         3 => {
             fill("DestinationIp", s(v, "destination.ip"));
             fill("DestinationPort", s(v, "destination.port"));
@@ -375,7 +475,10 @@ fn winlog(v: &Value, ctx: &RecordContext) -> Result<Option<Event>, String> {
                 initiated(v).map(|b| Cow::Borrowed(if b { "true" } else { "false" })),
             );
         }
-        22 => fill("QueryName", s(v, "dns.question.name")),
+        22 => {
+            fill("QueryName", s(v, "dns.question.name"));
+            fill("QueryResults", dns_results(v).map(Cow::Owned));
+        }
         13 => {
             fill("TargetObject", s(v, "registry.path"));
             fill("Details", registry_data(v));
