@@ -440,6 +440,10 @@ pub struct ScanArgs {
     /// No summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also list, under the summary, the far-future or far-past events that did not move their
+    /// host's clock (host, time, record; the first 20).
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 /// A resident-memory cap in bytes; `None`: no cap.

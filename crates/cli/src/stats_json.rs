@@ -36,6 +36,7 @@ impl Summary<'_> {
         let ok: u64 = self.inputs.iter().map(|i| i.records_ok).sum();
         let bad: u64 = self.inputs.iter().map(|i| i.records_bad).sum();
         let d = self.detect;
+        let c = crate::summary::Counts::of(d);
         json!({
             "exit_status": exit_status,
             "elapsed_seconds": self.elapsed.as_secs_f64(),
@@ -47,13 +48,23 @@ impl Summary<'_> {
             "detection": {
                 "hosts": d.hosts,
                 "events": d.events,
-                "triggers": d.triggers - d.child_image_loads,
-                "suppressed": d.suppressed,
-                "corroborated": d.corroborated,
+                // Loads, each in one part (crate::summary::Counts) ...
+                "trigger_loads": {
+                    "total": c.total,
+                    "suppressed": c.suppressed,
+                    "suppressed_by": d.suppressed,
+                    "child_image": c.child_image,
+                    "corroborated": c.corroborated,
+                    "uncorroborated": c.uncorroborated,
+                },
+                // ... and findings (one per loading process and DLL).
+                "findings": {
+                    "alerts": self.alerts.len(),
+                    "signals_listed": self.signals,
+                    "suppressed_listed": self.suppressed_listed,
+                },
                 "alerts": self.alerts.len(),
-                "signals": self.signals,
                 "main_module_loads": d.main_module_loads,
-                "child_image_loads": d.child_image_loads,
             },
             "windows": {
                 "by_branch_seconds": self.windows.branches.iter().map(|(name, _, ms)| (name.to_string(), json!(*ms as f64 / 1000.0))).collect::<serde_json::Map<_, _>>(),
@@ -62,6 +73,11 @@ impl Summary<'_> {
             "state": {
                 "late_events": d.late_events,
                 "clock_outliers": d.clock_outliers,
+                "clock_outlier_records": d.outlier_samples.iter().map(|o| json!({
+                    "host": &*o.host,
+                    "@timestamp": o.time.to_rfc3339(),
+                    "provenance": &o.provenance,
+                })).collect::<Vec<_>>(),
                 "per_host_cap_evictions": d.forced_evictions,
                 "memory_cap_evictions": d.memory_evictions,
                 "file_history_evictions": d.history_evictions,

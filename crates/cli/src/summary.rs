@@ -17,6 +17,35 @@ pub struct Summary<'a> {
     pub spilled_events: u64,
     /// The windows and lateness the run used ([`Windows::of`]).
     pub windows: Windows,
+    /// With `--show-suppressed`: how many suppressed findings are listed (suppressed trigger
+    /// loads of one loading process and DLL are one finding).
+    pub suppressed_listed: Option<usize>,
+    /// `--verbose`: list the clock outliers with their records.
+    pub verbose: bool,
+}
+
+/// The trigger loads of a run, each counted once in exactly one part (the summary's line and
+/// `--stats-json detection.trigger_loads`): `total == suppressed + child_image + corroborated +
+/// uncorroborated`. Alerts and signals are findings (one per loading process and DLL), counted
+/// separately, so several loads can make one alert.
+pub struct Counts {
+    pub total: u64,
+    pub suppressed: u64,
+    pub child_image: u64,
+    pub corroborated: u64,
+    pub uncorroborated: u64,
+}
+
+impl Counts {
+    pub fn of(d: &Stats) -> Counts {
+        Counts {
+            total: d.triggers,
+            suppressed: d.suppressed.values().sum(),
+            child_image: d.child_image_loads,
+            corroborated: d.corroborated,
+            uncorroborated: d.uncorroborated,
+        }
+    }
 }
 
 /// The correlation windows in force, by branch, and the lateness: printed in the summary and the
@@ -126,7 +155,7 @@ impl Summary<'_> {
             .map(|(s, n)| format!("{n} {}", s.as_str()))
             .collect();
         let sup = |k: &str| d.suppressed.get(k).copied().unwrap_or(0);
-        let suppressed: u64 = d.suppressed.values().sum();
+        let c = Counts::of(d);
         eprintln!(
             "dllhound: {} inputs ({} unreadable), {} records seen = {} decoded + {} bad; {} hosts",
             self.inputs.len(),
@@ -145,24 +174,65 @@ impl Summary<'_> {
             }
         );
         eprintln!(
-            "dllhound: {} triggers → {} suppressed (default tuning {}, allowlist {}, baseline {}) → {} corroborated → {} alerts in {} incidents{}{}",
-            d.triggers - d.child_image_loads,
-            suppressed,
+            "dllhound: {} trigger loads: {} suppressed (default tuning {}, allowlist {}, baseline {}){}, {} corroborated, {} uncorroborated",
+            c.total,
+            c.suppressed,
             sup("default_tuning"),
             sup("allowlist"),
             sup("baseline"),
-            d.corroborated,
+            if c.child_image > 0 {
+                format!(", {} the executable of a process the loader started", c.child_image)
+            } else {
+                String::new()
+            },
+            c.corroborated,
+            c.uncorroborated,
+        );
+        let mut listed = Vec::new();
+        if self.signals > 0 {
+            listed.push(format!(
+                "{} signals (from the {} uncorroborated)",
+                self.signals, c.uncorroborated
+            ));
+        }
+        if let Some(n) = self.suppressed_listed {
+            listed.push(format!(
+                "{n} suppressed findings (from the {} suppressed)",
+                c.suppressed
+            ));
+        }
+        eprintln!(
+            "dllhound: {} alerts (from the {} corroborated loads; one per loading process and DLL) in {} incidents{}{}",
             self.alerts.len(),
+            c.corroborated,
             incidents(self.alerts),
             if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) },
-            if self.signals > 0 { format!(", {} signals", self.signals) } else { String::new() }
+            if listed.is_empty() { String::new() } else { format!("; also listed: {}", listed.join(", ")) }
         );
         eprintln!("dllhound: {}", self.windows.line());
         if d.late_events > 0 || d.clock_outliers > 0 {
             eprintln!(
-                "dllhound: {} events arrived later than the lateness allows; {} far-future or far-past events did not move their host's clock",
-                d.late_events, d.clock_outliers
+                "dllhound: {} events arrived later than the lateness allows; {} far-future or far-past events did not move their host's clock{}",
+                d.late_events,
+                d.clock_outliers,
+                if d.clock_outliers > 0 && !self.verbose { " (--verbose lists them)" } else { "" }
             );
+        }
+        if self.verbose {
+            for o in &d.outlier_samples {
+                eprintln!(
+                    "dllhound:   far from its host's clock: {} {} <{}>",
+                    escape_control(&o.host),
+                    o.time,
+                    escape_control(&o.provenance.to_string())
+                );
+            }
+            if d.clock_outliers > d.outlier_samples.len() as u64 {
+                eprintln!(
+                    "dllhound:   and {} more",
+                    d.clock_outliers - d.outlier_samples.len() as u64
+                );
+            }
         }
         if d.forced_evictions + d.memory_evictions + d.decided_early + self.spilled_events > 0 {
             eprintln!(

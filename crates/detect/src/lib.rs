@@ -50,6 +50,6 @@ pub use branches::{
 pub use classify::{PathClass, PathClasses, PathClassesError};
 pub use config::{Config, SharedBudget};
 pub use context::finalize;
-pub use correlate::{Correlator, Emission, Outcome, Stats};
+pub use correlate::{ClockOutlier, Correlator, Emission, Outcome, Stats, MAX_OUTLIER_SAMPLES};
 pub use netclass::DestinationClass;
 pub use score::Severity;

@@ -14,8 +14,12 @@
 //! | (b) only by a command line of rundll32's shape, no name or OriginalFileName (`branches/follow_on_exec.rs`) | −10 |
 //! | loader is a living-off-the-land binary (rundll32, regsvr32, msiexec, …) | 10 |
 //!
-//! Severity: `critical` ≥ 80, `high` ≥ 60, `medium` ≥ 40, else `low`. Signals (uncorroborated
-//! triggers) are always `low`.
+//! Severity: `critical` ≥ 80, `high` ≥ 60, `medium` ≥ 40, else `low`. Uncorroborated triggers
+//! (signals) are always `low`.
+//!
+//! The score is a property of the load and its evidence, never of its fate: a trigger suppressed
+//! by tuning scores what it would score as an alert or a signal, so `--show-suppressed` shows what
+//! the tuning took away.
 
 use crate::alert::Alert;
 use crate::lolbin::is_lolbin_loader;
@@ -64,7 +68,8 @@ fn class_points(c: PathClass) -> u32 {
 
 /// Fills `score`, `severity` and `reasons`.
 pub fn apply(a: &mut Alert) {
-    let mut pts: u32 = if a.signal { 0 } else { 20 };
+    let corroborated = a.evidence.corroborated();
+    let mut pts: u32 = if corroborated { 20 } else { 0 };
     let mut reasons = Vec::new();
     let who = a.executable.original_file_name().to_string();
 
@@ -119,14 +124,19 @@ pub fn apply(a: &mut Alert) {
             n.id, n.source, n.reason
         ));
     }
-    if a.signal {
+    if !corroborated {
         reasons.push(format!(
-            "No corroborating {} was seen: a signal, not an alert.",
-            crate::branches::nouns()
+            "No corroborating {} was seen{}.",
+            crate::branches::nouns(),
+            if a.signal {
+                ": a signal, not an alert"
+            } else {
+                ""
+            }
         ));
     }
     a.score = pts.clamp(0, 100) as u8;
-    a.severity = if a.signal {
+    a.severity = if !corroborated {
         Severity::Low
     } else {
         Severity::from_score(a.score)

@@ -75,7 +75,7 @@ pub struct HostState {
     /// Newest event time accepted as this host's clock.
     pub max_time: i64,
     /// A jump of the clock far ahead, waiting for a second event to confirm it (see the correlator).
-    pub jump_candidate: Option<i64>,
+    pub jump_candidate: Option<(i64, dllhound_model::Provenance)>,
     /// Event time of the last sweep.
     pub last_sweep: i64,
     /// Estimated bytes held by this host's records (not counting this struct).

@@ -155,6 +155,7 @@ pub fn add_stats(into: &mut Stats, s: Stats) {
     }
     into.triggers += s.triggers;
     into.corroborated += s.corroborated;
+    into.uncorroborated += s.uncorroborated;
     for (k, v) in s.suppressed {
         *into.suppressed.entry(k).or_default() += v;
     }
@@ -165,6 +166,9 @@ pub fn add_stats(into: &mut Stats, s: Stats) {
     into.memory_evictions += s.memory_evictions;
     into.decided_early += s.decided_early;
     into.clock_outliers += s.clock_outliers;
+    let room = dllhound_detect::MAX_OUTLIER_SAMPLES.saturating_sub(into.outlier_samples.len());
+    into.outlier_samples
+        .extend(s.outlier_samples.into_iter().take(room));
     into.history_evictions += s.history_evictions;
     into.hosts += s.hosts;
 }

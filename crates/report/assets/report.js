@@ -147,19 +147,24 @@
 
   if (D.run) {
     var r = D.run, det = r.detection || {}, rec = r.records || {};
-    var runGrid = el('div', { class: 'grid' });
-    var sup = det.suppressed || {};
-    var supTotal = Object.keys(sup).reduce(function (s, k) { return s + sup[k]; }, 0);
-    runGrid.appendChild(panel('Run', table(['', ''], [
+    var loads = det.trigger_loads || {}, found = det.findings || {};
+    var sup = loads.suppressed_by || {};
+    var supTotal = loads.suppressed || 0;
+    var rows = [
       ['inputs', (r.inputs || []).length],
       ['records seen', rec.seen], ['decoded', rec.decoded], ['bad', rec.bad],
       ['hosts', det.hosts],
-      ['triggers', det.triggers],
-      ['suppressed', supTotal + (supTotal ? ' (' + Object.keys(sup).map(function (k) { return k.replace('_', ' ') + ' ' + sup[k]; }).join(', ') + ')' : '')],
-      ['corroborated', det.corroborated], ['alerts', det.alerts],
-      ['signals (uncorroborated, listed)', det.signals || 0],
+      ['trigger loads', loads.total],
+      ['  suppressed', supTotal + (supTotal ? ' (' + Object.keys(sup).map(function (k) { return k.replace('_', ' ') + ' ' + sup[k]; }).join(', ') + ')' : '')],
+      ['  corroborated', loads.corroborated], ['  uncorroborated', loads.uncorroborated]];
+    if (loads.child_image) rows.push(['  a child\'s own executable', loads.child_image]);
+    rows.push(['alerts', det.alerts]);
+    if (found.signals_listed) rows.push(['signals listed', found.signals_listed]);
+    if (found.suppressed_listed !== null && found.suppressed_listed !== undefined) rows.push(['suppressed findings listed', found.suppressed_listed]);
+    var runGrid = el('div', { class: 'grid' });
+    runGrid.appendChild(panel('Run', table(['', ''], rows.concat([
       ['elapsed', r.elapsed_seconds !== undefined ? r.elapsed_seconds.toFixed(2) + ' s' : '']
-    ])));
+    ]))));
     var ev = det.events || {};
     runGrid.appendChild(panel('Events by kind', table(['kind', 'events'], Object.keys(ev).map(function (k) { return [k.replace('_', ' '), ev[k]]; }), [false, true])));
     var problems = [];

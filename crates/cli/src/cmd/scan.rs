@@ -60,6 +60,8 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
         elapsed: started.elapsed(),
         spilled_events: out.spilled_events,
         windows: crate::summary::Windows::of(&cfg),
+        suppressed_listed: a.detect.show_suppressed.then_some(o.suppressed.len()),
+        verbose: a.verbose,
     };
     let nothing = super::no_telemetry(&a.paths, &out.inputs);
     let clean = summary.is_clean() && nothing.is_none();

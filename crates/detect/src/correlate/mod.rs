@@ -24,6 +24,35 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use suppress::{suppression, suppression_by_load};
 
+/// How many clock outliers a run keeps by name and record.
+pub const MAX_OUTLIER_SAMPLES: usize = 20;
+
+/// An event whose time was far from its host's clock and never confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockOutlier {
+    pub host: Arc<str>,
+    pub time: dllhound_model::Timestamp,
+    pub provenance: dllhound_model::Provenance,
+}
+
+impl Stats {
+    /// Counts an outlier and keeps its record while fewer than [`MAX_OUTLIER_SAMPLES`] are kept.
+    pub(crate) fn outlier(
+        &mut self,
+        host: &Arc<str>,
+        candidate: (i64, dllhound_model::Provenance),
+    ) {
+        self.clock_outliers += 1;
+        if self.outlier_samples.len() < MAX_OUTLIER_SAMPLES {
+            self.outlier_samples.push(ClockOutlier {
+                host: host.clone(),
+                time: dllhound_model::Timestamp(candidate.0),
+                provenance: candidate.1,
+            });
+        }
+    }
+}
+
 /// Counters a run reports.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Stats {
@@ -34,6 +63,8 @@ pub struct Stats {
     pub suppressed: BTreeMap<&'static str, u64>,
     /// Triggers with at least one corroborator (after suppression).
     pub corroborated: u64,
+    /// Triggers with no corroborator (after suppression): signals when those are asked for.
+    pub uncorroborated: u64,
     /// Image loads of a process's own executable (ignored).
     pub main_module_loads: u64,
     /// Triggers dropped because the module was the executable of a child the loader started.
@@ -51,6 +82,8 @@ pub struct Stats {
     /// confirmed: they were matched, but did not move the host's clock (a forged far-future record
     /// cannot blind the host).
     pub clock_outliers: u64,
+    /// The first [`MAX_OUTLIER_SAMPLES`] of those, with where they are (`--verbose` lists them).
+    pub outlier_samples: Vec<ClockOutlier>,
     /// File-history entries dropped by the per-host caps ([`crate::context::history`]).
     pub history_evictions: u64,
     pub hosts: u64,
@@ -197,7 +230,7 @@ impl Correlator {
         if st.max_time != i64::MIN && t < st.max_time.saturating_sub(self.cfg.lateness_ms) {
             self.stats.late_events += 1;
         }
-        advance_clock(st, t, &mut self.stats);
+        advance_clock(st, t, &ev.provenance, &mut self.stats);
         // The file history reads the event before the branches move fields out of it.
         st.add_history(&ev);
         // Each branch takes what it needs of the event (crate::branches); the rest is context.
@@ -382,8 +415,8 @@ impl Correlator {
             self.stats.memory_evictions += n;
             self.held = self.held.saturating_sub(before - st.bytes);
             if st.is_empty() {
-                if st.jump_candidate.is_some() {
-                    self.stats.clock_outliers += 1;
+                if let Some(c) = st.jump_candidate.take() {
+                    self.stats.outlier(&st.shown, c);
                 }
                 self.hosts.remove(h);
                 self.held = self.held.saturating_sub(HOST_OVERHEAD);
@@ -474,8 +507,11 @@ impl Correlator {
                 } else {
                     merge(&mut self.alerts, key, b);
                 }
-            } else if self.cfg.signals {
-                merge(&mut self.signals, key, b);
+            } else {
+                self.stats.uncorroborated += 1;
+                if self.cfg.signals {
+                    merge(&mut self.signals, key, b);
+                }
             }
         }
         let Some(st) = self.hosts.get_mut(host) else {
@@ -520,11 +556,11 @@ impl Correlator {
         for h in &hosts {
             self.advance(h, Advance::Flush);
         }
-        self.stats.clock_outliers += self
-            .hosts
-            .values()
-            .filter(|st| st.jump_candidate.is_some())
-            .count() as u64;
+        for st in self.hosts.values_mut() {
+            if let Some(c) = st.jump_candidate.take() {
+                self.stats.outlier(&st.shown, c);
+            }
+        }
         self.stats.hosts = hosts.len() as u64;
         // A host's fullest spelling may have arrived after a finding was decided.
         let hosts_now = &self.hosts;

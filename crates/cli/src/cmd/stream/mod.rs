@@ -89,6 +89,8 @@ pub fn run(a: StreamArgs) -> Result<ExitCode> {
         elapsed: started.elapsed(),
         spilled_events: 0,
         windows: windows.clone(),
+        suppressed_listed: None,
+        verbose: false,
     };
     let clean = summary.print_errors(5);
     if !a.quiet {
