@@ -395,8 +395,15 @@ pub struct DetectArgs {
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Files, folders (walked recursively), .zip/.gz archives, or - for stdin.
-    #[arg(required = true)]
+    #[arg(required_unless_present_any = ["directory", "file"])]
     pub paths: Vec<PathBuf>,
+    /// A folder to scan (Hayabusa's and Chainsaw's `-d`; the same as giving it as a path). May be
+    /// repeated.
+    #[arg(short = 'd', long, value_name = "DIR")]
+    pub directory: Vec<PathBuf>,
+    /// A file to scan (Hayabusa's `-f`; the same as giving it as a path). May be repeated.
+    #[arg(short = 'f', long, value_name = "FILE")]
+    pub file: Vec<PathBuf>,
     /// How to read the inputs: sniffed (auto), or one format only (see README: Using it).
     #[arg(long, default_value = "auto", value_parser = input_format())]
     pub input_format: FormatChoice,

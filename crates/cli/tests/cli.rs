@@ -519,7 +519,7 @@ fn an_allowlist_entry_naming_the_hash_suppresses_and_is_counted() {
     assert_eq!(records[1]["suppressed_by"]["id"], "lab-test-dll");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("→ 2 suppressed (default tuning 0, allowlist 2, baseline 0)"),
+        err.contains(": 2 suppressed (default tuning 0, allowlist 2, baseline 0)"),
         "{err}"
     );
 }

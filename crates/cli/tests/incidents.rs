@@ -86,7 +86,9 @@ fn nineteen_loaders_of_one_dll_are_one_incident_with_the_whole_story() {
     );
     let stderr = String::from_utf8_lossy(&table.stderr);
     assert!(
-        stderr.contains(&format!("{LOADERS} alerts in 1 incidents")),
+        stderr.contains(&format!(
+            "{LOADERS} alerts (from the {LOADERS} corroborated loads; one per loading process and DLL) in 1 incidents"
+        )),
         "{stderr}"
     );
     let flat = dllhound(&["scan", p, "--output-format", "table", "--group-by", "none"]);

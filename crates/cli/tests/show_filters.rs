@@ -49,7 +49,10 @@ fn min_level_keeps_that_severity_and_above_and_the_summary_says_what_was_left_ou
     let sev: Vec<String> = written(&o).into_iter().map(|(s, _)| s).collect();
     assert_eq!(sev, ["critical", "high"]);
     let e = stderr(&o);
-    assert!(e.contains("2 alerts in 2 incidents"), "{e}");
+    assert!(
+        e.contains("2 alerts (from the 3 corroborated loads; one per loading process and DLL) in 2 incidents"),
+        "{e}"
+    );
     assert!(
         e.contains("written 2 of 3 findings (--min-level high)"),
         "{e}"
@@ -140,4 +143,32 @@ fn stream_writes_only_what_the_filters_keep_and_counts_the_rest() {
     assert_eq!(doc["detection"]["alerts"], 2, "detected, not written");
     assert_eq!(doc["stream"]["filtered_out"], 1);
     let _ = std::fs::remove_file(&stats);
+}
+
+/// Hayabusa's `-d DIR` and `-f FILE` are paths by another name.
+#[test]
+fn d_and_f_name_a_folder_and_a_file() {
+    let dir = std::path::Path::new(EXAMPLE)
+        .parent()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_dllhound"))
+            .args(["scan", "-q", "--output-format", "ndjson"])
+            .args(args)
+            .output()
+            .expect("run dllhound")
+    };
+    let by_path = written(&run(&[EXAMPLE]));
+    assert_eq!(by_path.len(), 2);
+    assert_eq!(written(&run(&["-f", EXAMPLE])), by_path);
+    assert_eq!(written(&run(&["-d", &dir])), by_path);
+    let none = run(&[]);
+    assert_eq!(
+        none.status.code(),
+        Some(3),
+        "no input at all is a usage error"
+    );
 }

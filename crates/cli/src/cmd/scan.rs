@@ -13,8 +13,11 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-pub fn run(a: ScanArgs) -> Result<ExitCode> {
+pub fn run(mut a: ScanArgs) -> Result<ExitCode> {
     let started = Instant::now();
+    // `-d DIR` and `-f FILE` are paths by another name.
+    a.paths.append(&mut a.directory);
+    a.paths.append(&mut a.file);
     let (pool, threads) = super::pool(a.threads)?;
     let cfg = config(&a.detect)?;
     for e in cfg.tuning.expired() {
