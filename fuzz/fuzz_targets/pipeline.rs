@@ -28,7 +28,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         &mut sink,
         outcome.alerts.iter(),
         dllhound_report::Grouping::Incident,
+        // Narrow and coloured: the wrapping and styling paths see every string too.
+        &dllhound_report::TableStyle {
+            width: 40,
+            color: true,
+        },
     )
     .expect("writing to memory");
     dllhound_report::write_csv(&mut sink, outcome.alerts.iter()).expect("writing to memory");
+    dllhound_report::write_timeline_csv(&mut sink, outcome.alerts.iter())
+        .expect("writing to memory");
 });
