@@ -6,15 +6,11 @@
 
 mod fixtures;
 
+use fixtures::EXAMPLE;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::{Command, Output};
-
-const EXAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../examples/attack-chain.jsonl"
-);
+use std::process::Output;
 
 fn dir() -> PathBuf {
     let d = std::env::temp_dir().join(format!("dllhound-counts-{}", std::process::id()));
@@ -23,10 +19,7 @@ fn dir() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_dllhound"))
-        .args(args)
-        .output()
-        .expect("run dllhound");
+    let o = fixtures::dllhound(args);
     assert!(
         o.status.success(),
         "{args:?}: {}",

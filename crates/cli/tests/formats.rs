@@ -1,19 +1,12 @@
 //! One `--output-format` vocabulary: `table` and `json` mean the same in every subcommand that
 //! writes findings, coverage or a check, and `json` is machine-readable in each.
 
-use std::process::{Command, Stdio};
+mod fixtures;
 
-const EXAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../examples/attack-chain.jsonl"
-);
+use fixtures::{dllhound, EXAMPLE};
 
 fn run(args: &[&str]) -> (i32, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_dllhound"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run dllhound");
+    let o = dllhound(args);
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into_owned(),

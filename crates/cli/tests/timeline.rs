@@ -2,20 +2,12 @@
 //! Hayabusa's leading columns, each row tied to its finding and its source record.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod fixtures;
 
-const EXAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../examples/attack-chain.jsonl"
-);
+use fixtures::{dllhound, EXAMPLE};
 
 fn scan(args: &[&str]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_dllhound"))
-        .arg("scan")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run dllhound");
+    let o = dllhound(&[&["scan"], args].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).unwrap()
 }

@@ -3,20 +3,10 @@
 
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+mod fixtures;
 
-const EXAMPLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../examples/attack-chain.jsonl"
-);
-
-fn dllhound(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dllhound"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run dllhound")
-}
+use fixtures::{dllhound, EXAMPLE};
+use std::process::Output;
 
 fn tmp(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dllhound-tuning-check-{}", std::process::id()));
