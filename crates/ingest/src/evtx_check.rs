@@ -5,11 +5,17 @@
 //! last chunk cut short, a chunk without its `ElfChnk` signature, and chunk header or record-data
 //! checksum mismatches (CRC32, as Windows writes them). The records are still read: an analyst wants
 //! what survives, and to know that something did not.
+//!
+//! A log may legitimately store no checksums: the `NO_CRC32` flag (0x4) in the file header's flags
+//! (offset 120) exempts every chunk, in a chunk header's flags (offset 120) that chunk. Such a log
+//! is not damaged, and its checksum fields are not compared.
 
 use std::io::{self, Read};
 
 const FILE_HEADER: usize = 4096;
 const CHUNK: usize = 65536;
+/// `NO_CRC32` in the file header's and the chunk header's flags.
+const NO_CRC32: u32 = 0x4;
 
 /// The problems found in the image read from `r` (empty when it is intact).
 pub fn check(r: &mut dyn Read) -> io::Result<Vec<String>> {
@@ -23,7 +29,9 @@ pub fn check(r: &mut dyn Read) -> io::Result<Vec<String>> {
         return Ok(problems);
     }
     let stored = u32::from_le_bytes([header[124], header[125], header[126], header[127]]);
-    if crc32fast::hash(&header[..120]) != stored {
+    let file_flags = u32::from_le_bytes([header[120], header[121], header[122], header[123]]);
+    let no_crc = file_flags & NO_CRC32 != 0;
+    if !no_crc && crc32fast::hash(&header[..120]) != stored {
         problems.push("file header checksum mismatch (offset 0)".into());
     }
     let mut chunk = vec![0u8; CHUNK];
@@ -39,7 +47,11 @@ pub fn check(r: &mut dyn Read) -> io::Result<Vec<String>> {
             ));
             break;
         }
-        if chunk.iter().all(|&b| b == 0) {
+        // Unused chunks are all zeros; OR-folding 64-byte blocks lets the compiler vectorise it.
+        if chunk
+            .chunks_exact(64)
+            .all(|w| w.iter().fold(0u8, |a, &b| a | b) == 0)
+        {
             continue; // an unused chunk
         }
         if &chunk[..8] != b"ElfChnk\0" {
@@ -51,6 +63,9 @@ pub fn check(r: &mut dyn Read) -> io::Result<Vec<String>> {
         let word = |at: usize| {
             u32::from_le_bytes([chunk[at], chunk[at + 1], chunk[at + 2], chunk[at + 3]])
         };
+        if no_crc || word(120) & NO_CRC32 != 0 {
+            continue;
+        }
         let mut h = crc32fast::Hasher::new();
         h.update(&chunk[..120]);
         h.update(&chunk[128..512]);
@@ -130,5 +145,50 @@ mod tests {
         header[40] ^= 1;
         let p = check(&mut &header[..]).unwrap();
         assert!(p[0].contains("file header checksum"), "{p:?}");
+    }
+
+    /// Sets `flags` in the file header (and refreshes its checksum) or in chunk `n`'s header.
+    fn flag(v: &mut [u8], chunk: Option<usize>, flags: u32) {
+        match chunk {
+            None => {
+                v[120..124].copy_from_slice(&flags.to_le_bytes());
+                let crc = crc32fast::hash(&v[..120]);
+                v[124..128].copy_from_slice(&crc.to_le_bytes());
+            }
+            Some(n) => {
+                let at = FILE_HEADER + n * CHUNK + 120;
+                v[at..at + 4].copy_from_slice(&flags.to_le_bytes());
+            }
+        }
+    }
+
+    #[test]
+    fn a_log_that_stores_no_checksums_is_not_damaged() {
+        // Every checksum field zero, as a log written without CRC32s has them.
+        let mut bare = image(2);
+        for n in 0..2 {
+            let c = FILE_HEADER + n * CHUNK;
+            bare[c + 52..c + 56].fill(0);
+            bare[c + 124..c + 128].fill(0);
+        }
+        assert_eq!(
+            check(&mut &bare[..]).unwrap().len(),
+            4,
+            "without the flag: damage"
+        );
+
+        let mut by_file = bare.clone();
+        flag(&mut by_file, None, NO_CRC32);
+        assert!(check(&mut &by_file[..]).unwrap().is_empty());
+        // The flag exempts the file header's own checksum too.
+        by_file[124..128].fill(0);
+        assert!(check(&mut &by_file[..]).unwrap().is_empty());
+
+        // The chunk flag exempts its chunk only; the other is still checked.
+        let mut by_chunk = bare.clone();
+        flag(&mut by_chunk, Some(0), NO_CRC32);
+        let p = check(&mut &by_chunk[..]).unwrap();
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p.iter().all(|m| m.starts_with("chunk 1 ")), "{p:?}");
     }
 }
