@@ -64,20 +64,19 @@ pub fn check(a: TuningCheckArgs) -> Result<ExitCode> {
             Err(code) => return Ok(code),
         }
     };
+    let checked = Checked {
+        origin: &origin,
+        all: &all,
+        mistakes: &mistakes,
+        against: against.as_ref(),
+        paths: &a.against,
+        today,
+    };
     let mut out = std::io::stdout().lock();
     match a.output_format {
-        CheckFormat::Table => write_table(
-            &mut out,
-            &origin,
-            &all,
-            &mistakes,
-            against.as_ref(),
-            &a,
-            today,
-        )?,
+        CheckFormat::Table => checked.write_table(&mut out)?,
         CheckFormat::Json => {
-            let doc = to_json(&origin, &all, &mistakes, against.as_ref(), &a, today);
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&checked.to_json())?)?;
         }
     }
     out.flush()?;
@@ -225,125 +224,139 @@ fn effect_words(e: &Entry, x: Effect, why: Option<&String>, today: NaiveDate) ->
     s
 }
 
-fn write_table(
-    out: &mut impl Write,
-    origin: &str,
-    all: &Tuning,
-    mistakes: &[dllhound_detect::tuning::TuningError],
-    against: Option<&Against>,
-    a: &TuningCheckArgs,
+/// What `check` found, for either output format.
+struct Checked<'a> {
+    origin: &'a str,
+    /// Every valid entry, expired ones too.
+    all: &'a Tuning,
+    mistakes: &'a [dllhound_detect::tuning::TuningError],
+    against: Option<&'a Against>,
+    /// The `--against` paths as given.
+    paths: &'a [std::path::PathBuf],
     today: NaiveDate,
-) -> Result<()> {
-    let entries = all.entries();
-    let expired = entries.iter().filter(|e| e.is_expired(today)).count();
-    writeln!(
-        out,
-        "{origin}: {} ({} in force, {expired} expired){}",
-        plural(entries.len() as u64, "valid entry", "valid entries"),
-        entries.len() - expired,
-        match mistakes.len() {
-            0 => String::new(),
-            n => format!(", {}", plural(n as u64, "wrong entry", "wrong entries")),
-        }
-    )?;
-    for m in mistakes {
-        writeln!(out, "  WRONG    {m}")?;
-    }
-    if let Some(x) = against {
-        let paths: Vec<String> = a
-            .against
-            .iter()
-            .map(|p| escape_control(&p.display().to_string()).into_owned())
-            .collect();
-        writeln!(
-            out,
-            "against {}: {}, {}, {}",
-            paths.join(" "),
-            plural(x.inputs as u64, "input", "inputs"),
-            plural(x.records, "record", "records"),
-            plural(x.triggers, "trigger load", "trigger loads")
-        )?;
-    }
-    for e in entries {
-        let (state, when) = expiry(e, today);
-        writeln!(out, "  {state:<8} {:<28} {when}", escape_control(&e.id))?;
-        for (field, values) in e.criteria() {
-            let v: Vec<String> = values
-                .iter()
-                .map(|g| format!("'{}'", escape_control(g)))
-                .collect();
-            writeln!(out, "           {field}: {}", v.join(", "))?;
-        }
-        if e.allow_unsigned {
-            writeln!(out, "           allow_unsigned: true")?;
-        }
-        writeln!(out, "           reason: {}", escape_control(&e.reason))?;
-        if let Some(x) = against {
-            let eff = x.effects.get(&e.id).copied().unwrap_or_default();
-            let why = x.voided_why.get(&e.id);
-            writeln!(
-                out,
-                "           against: {}",
-                effect_words(e, eff, why, today)
-            )?;
-        }
-    }
-    if !mistakes.is_empty() && !a.against.is_empty() {
-        writeln!(out, "--against was not run: fix the wrong entries first")?;
-    }
-    Ok(())
 }
 
-fn to_json(
-    origin: &str,
-    all: &Tuning,
-    mistakes: &[dllhound_detect::tuning::TuningError],
-    against: Option<&Against>,
-    a: &TuningCheckArgs,
-    today: NaiveDate,
-) -> serde_json::Value {
-    let entries: Vec<serde_json::Value> = all
-        .entries()
-        .iter()
-        .map(|e| {
-            let criteria: serde_json::Map<String, serde_json::Value> = e
-                .criteria()
+impl Checked<'_> {
+    fn write_table(&self, out: &mut impl Write) -> Result<()> {
+        let Checked {
+            origin,
+            all,
+            mistakes,
+            against,
+            paths,
+            today,
+        } = *self;
+        let entries = all.entries();
+        let expired = entries.iter().filter(|e| e.is_expired(today)).count();
+        writeln!(
+            out,
+            "{origin}: {} ({} in force, {expired} expired){}",
+            plural(entries.len() as u64, "valid entry", "valid entries"),
+            entries.len() - expired,
+            match mistakes.len() {
+                0 => String::new(),
+                n => format!(", {}", plural(n as u64, "wrong entry", "wrong entries")),
+            }
+        )?;
+        for m in mistakes {
+            writeln!(out, "  WRONG    {m}")?;
+        }
+        if let Some(x) = against {
+            let paths: Vec<String> = paths
                 .iter()
-                .map(|(k, v)| ((*k).to_string(), json!(v)))
+                .map(|p| escape_control(&p.display().to_string()).into_owned())
                 .collect();
-            let mut v = json!({
-                "id": e.id,
-                "reason": e.reason,
-                "expires": e.expires.map(|d| d.to_string()),
-                "expired": e.is_expired(today),
-                "state": expiry(e, today).0.to_ascii_lowercase(),
-                "allow_unsigned": e.allow_unsigned,
-                "criteria": criteria,
-            });
+            writeln!(
+                out,
+                "against {}: {}, {}, {}",
+                paths.join(" "),
+                plural(x.inputs as u64, "input", "inputs"),
+                plural(x.records, "record", "records"),
+                plural(x.triggers, "trigger load", "trigger loads")
+            )?;
+        }
+        for e in entries {
+            let (state, when) = expiry(e, today);
+            writeln!(out, "  {state:<8} {:<28} {when}", escape_control(&e.id))?;
+            for (field, values) in e.criteria() {
+                let v: Vec<String> = values
+                    .iter()
+                    .map(|g| format!("'{}'", escape_control(g)))
+                    .collect();
+                writeln!(out, "           {field}: {}", v.join(", "))?;
+            }
+            if e.allow_unsigned {
+                writeln!(out, "           allow_unsigned: true")?;
+            }
+            writeln!(out, "           reason: {}", escape_control(&e.reason))?;
             if let Some(x) = against {
                 let eff = x.effects.get(&e.id).copied().unwrap_or_default();
-                v["against"] = json!({
-                    "findings": eff.findings,
-                    "trigger_loads": eff.loads,
-                    "corroborated_findings": eff.corroborated,
-                    "trigger_loads_in_force": eff.in_force_loads,
-                    "voided_findings": eff.voided,
-                    "voided_because": x.voided_why.get(&e.id),
-                });
+                let why = x.voided_why.get(&e.id);
+                writeln!(
+                    out,
+                    "           against: {}",
+                    effect_words(e, eff, why, today)
+                )?;
             }
-            v
+        }
+        if !mistakes.is_empty() && !paths.is_empty() {
+            writeln!(out, "--against was not run: fix the wrong entries first")?;
+        }
+        Ok(())
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        let Checked {
+            origin,
+            all,
+            mistakes,
+            against,
+            paths,
+            today,
+        } = *self;
+        let entries: Vec<serde_json::Value> = all
+            .entries()
+            .iter()
+            .map(|e| {
+                let criteria: serde_json::Map<String, serde_json::Value> = e
+                    .criteria()
+                    .iter()
+                    .map(|(k, v)| ((*k).to_string(), json!(v)))
+                    .collect();
+                let mut v = json!({
+                    "id": e.id,
+                    "reason": e.reason,
+                    "expires": e.expires.map(|d| d.to_string()),
+                    "expired": e.is_expired(today),
+                    "state": expiry(e, today).0.to_ascii_lowercase(),
+                    "allow_unsigned": e.allow_unsigned,
+                    "criteria": criteria,
+                });
+                if let Some(x) = against {
+                    let eff = x.effects.get(&e.id).copied().unwrap_or_default();
+                    v["against"] = json!({
+                        "findings": eff.findings,
+                        "trigger_loads": eff.loads,
+                        "corroborated_findings": eff.corroborated,
+                        "trigger_loads_in_force": eff.in_force_loads,
+                        "voided_findings": eff.voided,
+                        "voided_because": x.voided_why.get(&e.id),
+                    });
+                }
+                v
+            })
+            .collect();
+        json!({
+            "file": origin,
+            "valid": mistakes.is_empty(),
+            "mistakes": mistakes.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+            "entries": entries,
+            "against": against.map(|x| json!({
+                "paths": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "inputs": x.inputs,
+                "records": x.records,
+                "trigger_loads": x.triggers,
+            })),
         })
-        .collect();
-    json!({
-        "file": origin,
-        "valid": mistakes.is_empty(),
-        "mistakes": mistakes.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
-        "entries": entries,
-        "against": against.map(|x| json!({
-            "paths": a.against.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-            "inputs": x.inputs,
-            "records": x.records,
-            "trigger_loads": x.triggers,
-        })),
-    })
+    }
 }
