@@ -151,8 +151,9 @@ pub struct Decision<'a> {
     pub not_applied: Vec<(&'a Entry, String)>,
 }
 
-/// Path glob text → the normalised `/` form, any drive.
-fn path_glob(g: &str) -> String {
+/// Path glob text → the normalised `/` form, any drive (`C:\\Windows\\*` → `?:/windows/*`): what an
+/// entry's path globs are matched against, and what `dllhound export` translates.
+pub fn path_glob(g: &str) -> String {
     let mut s: String = g
         .trim()
         .chars()
@@ -285,6 +286,16 @@ impl Entry {
     /// The criteria as the file gives them: `(field, values)` for every field that is set.
     pub fn criteria(&self) -> &[(&'static str, Vec<String>)] {
         &self.criteria
+    }
+
+    /// The writers a broad entry expects, as the file gives them (path globs).
+    pub fn expected_writers(&self) -> &[String] {
+        &self.expected_writer_globs
+    }
+
+    /// True when a broad entry also expects the loading process itself to write the module.
+    pub fn loader_may_write(&self) -> bool {
+        self.loader_may_write
     }
 
     /// True once the expiry date has passed.

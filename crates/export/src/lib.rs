@@ -1,0 +1,191 @@
+//! The tuned AN0052 analytic, written in a SIEM's own language (`dllhound export`).
+//!
+//! A SOC runs detections where its data lives. This crate takes *the engine's* reading of AN0052 —
+//! the path-class table, the signer vocabulary, the allowlist (default tuning and the user's), the
+//! branch windows — from a [`dllhound_detect::Config`], never from a copy kept by hand, and writes
+//! it as queries:
+//!
+//! * [`analytic`] gathers the data ([`Analytic::from_config`]) and states the trigger and the
+//!   corroborators as [`cond::Cond`] trees;
+//! * [`glob`] turns the engine's path globs into regular expressions and wildcard patterns over
+//!   paths as they are logged;
+//! * one module per target renders the trees on that target's profile (its field names are in the
+//!   module's docs): [`eql`] (Elastic EQL, one `sequence` per branch).
+//!
+//! Every export says what its language cannot express exactly ([`Export::approximations`]): the
+//! header of the text form lists it, and the JSON manifest carries it per rule.
+//!
+//! ```
+//! use dllhound_export::{Analytic, Target};
+//! let a = Analytic::from_config(&dllhound_detect::Config::default());
+//! let x = dllhound_export::export(Target::Eql, &a);
+//! assert_eq!(x.rules.len(), 3);
+//! assert!(x.rules[0].query.starts_with("sequence by host.name, file.path"));
+//! ```
+
+pub mod analytic;
+pub mod cond;
+pub mod eql;
+pub mod glob;
+
+pub use analytic::{Analytic, Exclusion, Expired};
+use serde::Serialize;
+
+/// A language the analytic can be exported to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Eql,
+}
+
+impl Target {
+    /// Every target, in the order `--explain` lists them.
+    pub const ALL: [Target; 1] = [Target::Eql];
+
+    /// The name `--to` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Eql => "eql",
+        }
+    }
+
+    /// The target named `name`, if any.
+    pub fn parse(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The query language of its rules (the manifest's `language`).
+    pub fn language(self) -> &'static str {
+        match self {
+            Target::Eql => "eql",
+        }
+    }
+
+    /// The default (and for now only) data profile: whose field names the rules use.
+    pub fn profile(self) -> &'static str {
+        match self {
+            Target::Eql => eql::PROFILE,
+        }
+    }
+
+    /// What the target cannot express exactly.
+    pub fn approximations(self) -> &'static [&'static str] {
+        match self {
+            Target::Eql => eql::APPROXIMATIONS,
+        }
+    }
+
+    /// How a line comment starts in this target's text form.
+    fn comment(self) -> &'static str {
+        match self {
+            Target::Eql => "//",
+        }
+    }
+}
+
+/// One rule (query) of an export.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    /// `an0052-fresh-write`, …; `an0052` for a query that covers every branch.
+    pub id: String,
+    /// The branch it detects (`fresh_write`, `follow_on_exec`, `outbound_network`), `None` for all.
+    pub branch: Option<&'static str>,
+    pub language: &'static str,
+    pub query: String,
+    /// What this rule cannot express exactly.
+    pub approximations: Vec<String>,
+}
+
+/// An export: the rules and what was left out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Export {
+    pub target: &'static str,
+    pub profile: &'static str,
+    pub rules: Vec<Rule>,
+    /// Allowlist entries left out because they expired.
+    pub excluded: Vec<Expired>,
+    /// Windows in milliseconds, by branch.
+    pub windows: serde_json::Value,
+    #[serde(skip)]
+    target_kind: Option<Target>,
+}
+
+/// The analytic `a` in `target`'s language.
+pub fn export(target: Target, a: &Analytic) -> Export {
+    let rules = match target {
+        Target::Eql => eql::rules(a),
+    };
+    Export {
+        target: target.name(),
+        profile: target.profile(),
+        rules,
+        excluded: a.expired.clone(),
+        windows: serde_json::json!({
+            "fresh_write": a.windows.fresh_write_ms,
+            "follow_on_exec": a.windows.follow_on_ms,
+            "outbound_network": a.windows.network_ms,
+        }),
+        target_kind: Some(target),
+    }
+}
+
+impl Export {
+    /// What the target cannot express exactly (the union over its rules).
+    pub fn approximations(&self) -> &'static [&'static str] {
+        self.target_kind.map_or(&[], Target::approximations)
+    }
+
+    /// The text form: a commented header (what generated it, the windows, what was left out and
+    /// every approximation), then each rule under a comment with its id.
+    pub fn to_text(&self) -> String {
+        let c = self.target_kind.map_or("#", Target::comment);
+        let mut out = String::new();
+        let mut line = |s: &str| {
+            out.push_str(c);
+            if !s.is_empty() {
+                out.push(' ');
+                out.push_str(s);
+            }
+            out.push('\n');
+        };
+        line(&format!(
+            "MITRE ATT&CK AN0052 (DLL loaded from a suspicious folder or unsigned, corroborated by a fresh write, a rundll32/regsvr32 run or an outbound connection), exported by dllhound {} for {} ({})",
+            env!("CARGO_PKG_VERSION"),
+            self.target,
+            self.profile
+        ));
+        line(&format!("windows: {}", self.windows));
+        if self.excluded.is_empty() {
+            line("expired allowlist entries left out: none");
+        } else {
+            let v: Vec<String> = self
+                .excluded
+                .iter()
+                .map(|e| match &e.expires {
+                    Some(d) => format!("{} (expired {d})", e.id),
+                    None => e.id.clone(),
+                })
+                .collect();
+            line(&format!(
+                "expired allowlist entries left out: {}",
+                v.join(", ")
+            ));
+        }
+        line("what this export cannot express exactly:");
+        for a in self.approximations() {
+            line(&format!("  - {a}"));
+        }
+        out.push('\n');
+        for r in &self.rules {
+            out.push_str(&format!("{c} rule {}\n{}\n\n", r.id, r.query));
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        out
+    }
+
+    /// The JSON manifest: `{"target", "profile", "rules": [{"id", "branch", "language", "query",
+    /// "approximations"}], "excluded": [...], "windows": {...}}`.
+    pub fn manifest(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
