@@ -33,6 +33,9 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Can AN0052 fire? Per host from the telemetry, and from a Sysmon configuration (--sysmon-config).
     Coverage(CoverageArgs),
+    /// Write the tuned analytic as rules in a SIEM's language: EQL (and more to come), with what it
+    /// cannot express exactly.
+    Export(ExportArgs),
     /// Write synthetic fleet telemetry (Sysmon JSON lines) with planted AN0052 chains.
     Simulate(SimulateArgs),
     /// Turn saved alerts (NDJSON) into a self-contained HTML triage report.
@@ -347,21 +350,15 @@ pub struct ReportArgs {
     pub title: String,
 }
 
-/// What to detect and how much to remember: shared by `scan` and `stream`.
+/// The analytic itself: shared by `scan`, `stream`, `explain` and `export`.
 #[derive(Debug, Args)]
-pub struct DetectArgs {
+pub struct AnalyticArgs {
     /// Correlation window for every branch (e.g. 90s, 5m).
     #[arg(long, default_value = "5m", value_parser = parse_window)]
     pub window: Duration,
     /// `--window-<name>` for each branch window (generated from the branch registry).
     #[command(flatten)]
     pub branch_windows: BranchWindows,
-    /// How late an event may arrive behind its host's newest event and still be matched.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
-    pub lateness: Duration,
-    /// Also emit uncorroborated triggers as low-severity signals.
-    #[arg(long)]
-    pub signals: bool,
     /// Replace the built-in path-class table with this YAML file (see `dllhound classify --show-table`).
     #[arg(long)]
     pub path_classes: Option<PathBuf>,
@@ -371,6 +368,55 @@ pub struct DetectArgs {
     /// Do not apply the default tuning shipped in the binary.
     #[arg(long)]
     pub no_default_tuning: bool,
+}
+
+/// `dllhound export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The language to write (sigma, eql, esql, kql, spl, …).
+    #[arg(long = "to", value_parser = export_target(), required_unless_present = "explain")]
+    pub to: Option<dllhound_export::Target>,
+    /// The data profile whose field names the rules use (each target's default is the one it has).
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// text: the rules under a commented header; json: the manifest (target, profile, rules with
+    /// their approximations, excluded entries).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ExportFormat,
+    /// Write here instead of stdout (a folder for targets that write one file per rule).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Print what TARGET can express exactly and what it approximates, and exit.
+    #[arg(long, value_name = "TARGET", value_parser = export_target(), conflicts_with = "to")]
+    pub explain: Option<dllhound_export::Target>,
+    #[command(flatten)]
+    pub analytic: AnalyticArgs,
+}
+
+/// `export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Text,
+    Json,
+}
+
+fn export_target() -> impl TypedValueParser<Value = dllhound_export::Target> {
+    PossibleValuesParser::new(dllhound_export::Target::ALL.map(|t| t.name()))
+        .map(|s| dllhound_export::Target::parse(&s).unwrap_or(dllhound_export::Target::ALL[0]))
+}
+
+/// What to detect and how much to remember: shared by `scan` and `stream`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// The windows, path classes and allowlists.
+    #[command(flatten)]
+    pub analytic: AnalyticArgs,
+    /// How late an event may arrive behind its host's newest event and still be matched.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub lateness: Duration,
+    /// Also emit uncorroborated triggers as low-severity signals.
+    #[arg(long)]
+    pub signals: bool,
     /// A baseline from `dllhound baseline learn`: suppress triggers whose pattern is common.
     #[arg(long)]
     pub baseline: Option<PathBuf>,

@@ -38,6 +38,7 @@ fn main() -> ExitCode {
         args::Command::Tuning(args::TuningCommand::Check(a)) => cmd::tuning::check(*a),
         args::Command::Baseline(args::BaselineCommand::Learn(a)) => cmd::baseline::learn(a),
         args::Command::Coverage(a) => cmd::coverage::run(a),
+        args::Command::Export(a) => cmd::export::run(a),
         args::Command::Simulate(a) => cmd::simulate::run(a),
         args::Command::Stream(a) => cmd::stream::run(*a),
         args::Command::Report(a) => cmd::report::run(a),

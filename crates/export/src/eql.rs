@@ -38,6 +38,17 @@ pub const APPROXIMATIONS: &[&str] = &[
     "signer state is read from winlog.event_data.Signed and file.code_signature.status; MDE-style certificate joins are not available",
 ];
 
+/// How exactly each part of the analytic is expressed (`dllhound export --explain eql`).
+pub const EXACTNESS: &[(&str, &str)] = &[
+    ("path classes", "exact up to `*` crossing folders; drive letters and \\Device\\HarddiskVolumeN, shares and \\Device\\Mup spellings all match"),
+    ("signer states", "exact on winlog.event_data.Signed and file.code_signature.status as the integration maps them"),
+    ("main-module exclusion", "approximate: the module's extension is not .exe"),
+    ("tuning", "each entry one named exclusion; entries that depend on the writer are applied on the write in (a)"),
+    ("(a) fresh write", "exact up to raw-path equality of write and load, case-sensitive join keys in Elasticsearch and same-millisecond ties"),
+    ("(b) rundll32/regsvr32", "approximate: the rundll32/regsvr32 process itself loads the module"),
+    ("(c) outbound network", "exact"),
+];
+
 struct Eql;
 
 fn quote(s: &str) -> String {

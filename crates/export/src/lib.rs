@@ -74,6 +74,34 @@ impl Target {
         }
     }
 
+    /// Each part of the analytic and how exactly this target expresses it.
+    pub fn exactness(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Target::Eql => eql::EXACTNESS,
+        }
+    }
+
+    /// The exactness table and the approximations, for `dllhound export --explain`.
+    pub fn explain(self) -> String {
+        let rows = self.exactness();
+        let w = rows.iter().map(|(p, _)| p.len()).max().unwrap_or(4).max(4);
+        let mut out = format!(
+            "{} ({}, profile {}): what it expresses exactly\n\n{:w$}  how\n",
+            self.name(),
+            self.language(),
+            self.profile(),
+            "part"
+        );
+        for (part, how) in rows {
+            out.push_str(&format!("{part:w$}  {how}\n"));
+        }
+        out.push_str("\napproximations (also in every export's header):\n");
+        for a in self.approximations() {
+            out.push_str(&format!("  - {a}\n"));
+        }
+        out
+    }
+
     /// How a line comment starts in this target's text form.
     fn comment(self) -> &'static str {
         match self {

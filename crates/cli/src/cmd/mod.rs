@@ -4,6 +4,7 @@ pub mod baseline;
 pub mod classify;
 pub mod coverage;
 pub mod explain;
+pub mod export;
 pub mod report;
 pub mod scan;
 pub mod simulate;

@@ -1,6 +1,6 @@
 //! `dllhound scan`: the batch pipeline ([`dllhound_engine::scan`]) with the chosen tuning and output.
 
-use crate::args::{DetectArgs, GroupBy, OutputFormat, ScanArgs};
+use crate::args::{AnalyticArgs, DetectArgs, GroupBy, OutputFormat, ScanArgs};
 use crate::summary::Summary;
 use anyhow::{Context, Result};
 use dllhound_detect::baseline::{Baseline, BaselinePolicy};
@@ -109,17 +109,13 @@ pub fn engine_budget(cap: Option<u64>) -> usize {
     }
 }
 
-/// The detection settings the options ask for.
-pub fn config(a: &DetectArgs) -> Result<Config> {
+/// The analytic the options ask for: windows, path classes, tuning (no baseline).
+pub fn analytic_config(a: &AnalyticArgs) -> Result<Config> {
     let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
     let mut cfg = Config::default().with_window(ms(a.window));
     for (flag, d) in &a.branch_windows.0 {
         cfg.set_window(flag, ms(*d));
     }
-    cfg.lateness_ms = ms(a.lateness);
-    cfg.memory_cap = engine_budget(a.max_memory.0);
-    cfg.signals = a.signals;
-    cfg.keep_suppressed = a.show_suppressed;
     if let Some(p) = &a.path_classes {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
@@ -140,6 +136,17 @@ pub fn config(a: &DetectArgs) -> Result<Config> {
             today,
         )?);
     }
+    Ok(cfg)
+}
+
+/// The detection settings the options ask for.
+pub fn config(a: &DetectArgs) -> Result<Config> {
+    let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    let mut cfg = analytic_config(&a.analytic)?;
+    cfg.lateness_ms = ms(a.lateness);
+    cfg.memory_cap = engine_budget(a.max_memory.0);
+    cfg.signals = a.signals;
+    cfg.keep_suppressed = a.show_suppressed;
     if let Some(p) = &a.baseline {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;

@@ -1,0 +1,41 @@
+//! `dllhound export`: the tuned analytic as rules in a SIEM's own language.
+//!
+//! The rules are generated from the configuration `scan` would run with the same options
+//! (`--window*`, `--path-classes`, `--allowlist`, `--no-default-tuning`), by the
+//! `dllhound_export` crate; this file only picks the target and profile and writes the result.
+
+use crate::args::{ExportArgs, ExportFormat};
+use anyhow::{bail, Result};
+use dllhound_export::{export, Analytic};
+use std::io::Write;
+use std::process::ExitCode;
+
+pub fn run(a: ExportArgs) -> Result<ExitCode> {
+    if let Some(t) = a.explain {
+        let mut out = super::sink(a.output.as_deref())?;
+        out.write_all(t.explain().as_bytes())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(target) = a.to else {
+        bail!("say which language to write with --to (or ask --explain TARGET)");
+    };
+    if let Some(p) = &a.profile {
+        if p != target.profile() {
+            bail!(
+                "--profile {p:?}: {} has the profile {:?} only",
+                target.name(),
+                target.profile()
+            );
+        }
+    }
+    let cfg = super::scan::analytic_config(&a.analytic)?;
+    let x = export(target, &Analytic::from_config(&cfg));
+    let text = match a.format {
+        ExportFormat::Text => x.to_text(),
+        ExportFormat::Json => format!("{:#}\n", x.manifest()),
+    };
+    let mut out = super::sink(a.output.as_deref())?;
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
