@@ -144,49 +144,34 @@ impl Glob {
     /// Wildcard patterns over the lower-cased path as logged (`*` any run, `?` one character,
     /// `\` a literal backslash): one per root spelling and per member of a small class.
     pub fn wildcards(&self) -> Vec<String> {
-        let mut outs = vec![String::new()];
-        for tok in &self.toks {
-            let alts: Vec<String> = match tok {
-                Tok::AnyDrive => DRIVE_WILDCARDS.iter().map(|s| s.to_string()).collect(),
-                Tok::UncRoot => UNC_WILDCARDS.iter().map(|s| s.to_string()).collect(),
-                Tok::Sep => {
-                    // `\**\` and a leading `**\` may match no folder at all: `*\` keeps the
-                    // separator, which a path under a drive or share always has.
-                    vec!["\\".into()]
-                }
-                Tok::Star | Tok::Globstar => vec!["*".into()],
-                Tok::One => vec!["?".into()],
-                Tok::Class(c) => match expand_class(c) {
-                    Some(members) => members.into_iter().map(String::from).collect(),
-                    None => vec!["?".into()],
-                },
-                Tok::Lit(c) => vec![c.to_string()],
-            };
-
-            outs = outs
-                .iter()
-                .flat_map(|o| {
-                    alts.iter().map(move |a| {
-                        let mut s = o.clone();
-                        if !(a == "*" && s.ends_with('*')) {
-                            s.push_str(a);
-                        }
-                        s
+        // `/**/` may match no folder at all (`a/**/b` matches `a/b`): each one gives a spelling
+        // with it and one without.
+        let mut seqs: Vec<Vec<&Tok>> = vec![self.toks.iter().collect()];
+        let mut i = 0;
+        while i + 2 < self.toks.len() {
+            if self.toks[i] == Tok::Sep
+                && self.toks[i + 1] == Tok::Globstar
+                && self.toks[i + 2] == Tok::Sep
+            {
+                let without: Vec<Vec<&Tok>> = seqs
+                    .iter()
+                    .map(|s| {
+                        let cut = s.len() - (self.toks.len() - i);
+                        let mut v = s[..cut + 1].to_vec();
+                        v.extend_from_slice(&s[cut + 3..]);
+                        v
                     })
-                })
-                .collect();
-        }
-        // `\**\x` is `\*\x` after merging: a path with `\x` directly under the folder does not
-        // match it, but the engine's `**` matches zero folders. Add the zero-folder spelling.
-        let mut extra = Vec::new();
-        for o in &outs {
-            if o.contains("\\*\\") {
-                extra.push(o.replacen("\\*\\", "\\", 1));
+                    .collect();
+                seqs.extend(without);
             }
+            i += 1;
         }
-        for e in extra {
-            if !outs.contains(&e) {
-                outs.push(e);
+        let mut outs: Vec<String> = Vec::new();
+        for seq in seqs {
+            for w in render_wildcards(&seq) {
+                if !outs.contains(&w) {
+                    outs.push(w);
+                }
             }
         }
         outs
@@ -208,6 +193,38 @@ impl Glob {
             _ => true,
         })
     }
+}
+
+/// The wildcard spellings of one token sequence.
+fn render_wildcards(toks: &[&Tok]) -> Vec<String> {
+    let mut outs = vec![String::new()];
+    for tok in toks {
+        let alts: Vec<String> = match tok {
+            Tok::AnyDrive => DRIVE_WILDCARDS.iter().map(|s| s.to_string()).collect(),
+            Tok::UncRoot => UNC_WILDCARDS.iter().map(|s| s.to_string()).collect(),
+            Tok::Sep => vec!["\\".into()],
+            Tok::Star | Tok::Globstar => vec!["*".into()],
+            Tok::One => vec!["?".into()],
+            Tok::Class(c) => match expand_class(c) {
+                Some(members) => members.into_iter().map(String::from).collect(),
+                None => vec!["?".into()],
+            },
+            Tok::Lit(c) => vec![c.to_string()],
+        };
+        outs = outs
+            .iter()
+            .flat_map(|o| {
+                alts.iter().map(move |a| {
+                    let mut s = o.clone();
+                    if !(a == "*" && s.ends_with('*')) {
+                        s.push_str(a);
+                    }
+                    s
+                })
+            })
+            .collect();
+    }
+    outs
 }
 
 fn push_regex_literal(out: &mut String, c: char) {

@@ -27,6 +27,7 @@ pub mod analytic;
 pub mod cond;
 pub mod eql;
 pub mod glob;
+pub mod sigma;
 
 pub use analytic::{Analytic, Exclusion, Expired};
 use serde::Serialize;
@@ -34,16 +35,18 @@ use serde::Serialize;
 /// A language the analytic can be exported to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
+    Sigma,
     Eql,
 }
 
 impl Target {
     /// Every target, in the order `--explain` lists them.
-    pub const ALL: [Target; 1] = [Target::Eql];
+    pub const ALL: [Target; 2] = [Target::Sigma, Target::Eql];
 
     /// The name `--to` takes.
     pub fn name(self) -> &'static str {
         match self {
+            Target::Sigma => "sigma",
             Target::Eql => "eql",
         }
     }
@@ -56,6 +59,7 @@ impl Target {
     /// The query language of its rules (the manifest's `language`).
     pub fn language(self) -> &'static str {
         match self {
+            Target::Sigma => "sigma",
             Target::Eql => "eql",
         }
     }
@@ -63,6 +67,7 @@ impl Target {
     /// The default (and for now only) data profile: whose field names the rules use.
     pub fn profile(self) -> &'static str {
         match self {
+            Target::Sigma => sigma::PROFILE,
             Target::Eql => eql::PROFILE,
         }
     }
@@ -70,6 +75,7 @@ impl Target {
     /// What the target cannot express exactly.
     pub fn approximations(self) -> &'static [&'static str] {
         match self {
+            Target::Sigma => sigma::APPROXIMATIONS,
             Target::Eql => eql::APPROXIMATIONS,
         }
     }
@@ -77,6 +83,7 @@ impl Target {
     /// Each part of the analytic and how exactly this target expresses it.
     pub fn exactness(self) -> &'static [(&'static str, &'static str)] {
         match self {
+            Target::Sigma => sigma::EXACTNESS,
             Target::Eql => eql::EXACTNESS,
         }
     }
@@ -105,6 +112,7 @@ impl Target {
     /// How a line comment starts in this target's text form.
     fn comment(self) -> &'static str {
         match self {
+            Target::Sigma => "#",
             Target::Eql => "//",
         }
     }
@@ -140,6 +148,7 @@ pub struct Export {
 /// The analytic `a` in `target`'s language.
 pub fn export(target: Target, a: &Analytic) -> Export {
     let rules = match target {
+        Target::Sigma => sigma::rules(a),
         Target::Eql => eql::rules(a),
     };
     Export {
@@ -203,12 +212,26 @@ impl Export {
             line(&format!("  - {a}"));
         }
         out.push('\n');
-        for r in &self.rules {
-            out.push_str(&format!("{c} rule {}\n{}\n\n", r.id, r.query));
+        let yaml = self.target_kind == Some(Target::Sigma);
+        for (i, r) in self.rules.iter().enumerate() {
+            if yaml && i > 0 {
+                out.push_str("---\n");
+            }
+            out.push_str(&format!("{c} rule {}\n{}\n\n", r.id, r.query.trim_end()));
         }
         out.truncate(out.trim_end().len());
         out.push('\n');
         out
+    }
+
+    /// The files `-o DIR` writes for a target that keeps one rule per file (Sigma): name, text.
+    pub fn files(&self) -> Option<Vec<(String, String)>> {
+        (self.target_kind == Some(Target::Sigma)).then(|| {
+            self.rules
+                .iter()
+                .map(|r| (sigma::file_name(r), format!("{}\n", r.query.trim_end())))
+                .collect()
+        })
     }
 
     /// The JSON manifest: `{"target", "profile", "rules": [{"id", "branch", "language", "query",

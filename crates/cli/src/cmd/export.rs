@@ -5,7 +5,7 @@
 //! `dllhound_export` crate; this file only picks the target and profile and writes the result.
 
 use crate::args::{ExportArgs, ExportFormat};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use dllhound_export::{export, Analytic};
 use std::io::Write;
 use std::process::ExitCode;
@@ -30,6 +30,27 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
     }
     let cfg = super::scan::analytic_config(&a.analytic)?;
     let x = export(target, &Analytic::from_config(&cfg));
+    if let (Some(files), Some(dir), ExportFormat::Text) = (x.files(), &a.output, a.format) {
+        // One file per rule, as Sigma tooling (sigma check, sigma convert) reads a folder.
+        if dir.exists() && !dir.is_dir() {
+            bail!(
+                "{}: {} writes one file per rule; -o must name a folder",
+                dir.display(),
+                target.name()
+            );
+        }
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for (name, text) in files {
+            let p = dir.join(name);
+            std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?;
+        }
+        eprintln!(
+            "dllhound: wrote {} rules to {}",
+            x.rules.len(),
+            dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let text = match a.format {
         ExportFormat::Text => x.to_text(),
         ExportFormat::Json => format!("{:#}\n", x.manifest()),
