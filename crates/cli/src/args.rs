@@ -33,8 +33,8 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Can AN0052 fire? Per host from the telemetry, and from a Sysmon configuration (--sysmon-config).
     Coverage(CoverageArgs),
-    /// Write the tuned analytic as rules in a SIEM's language: EQL (and more to come), with what it
-    /// cannot express exactly.
+    /// Write the tuned analytic as rules in a SIEM's language (Sigma, EQL, ES|QL, KQL, SPL), with
+    /// what the language cannot express exactly.
     Export(ExportArgs),
     /// Write synthetic fleet telemetry (Sysmon JSON lines) with planted AN0052 chains.
     Simulate(SimulateArgs),

@@ -23,6 +23,17 @@ use crate::analytic::{rule_id, Analytic};
 use crate::cond::{executors, lines, Cond, Dialect, Field, NOT_OUTBOUND_CIDRS};
 use crate::{Rule, Target};
 
+/// The target.
+pub const SPEC: crate::Spec = crate::Spec {
+    name: "eql",
+    language: "eql",
+    profile: PROFILE,
+    approximations: APPROXIMATIONS,
+    exactness: EXACTNESS,
+    comment: "//",
+    comment_end: "",
+};
+
 /// The profile's name.
 pub const PROFILE: &str = "elastic-agent-sysmon";
 

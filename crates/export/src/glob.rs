@@ -227,6 +227,27 @@ fn render_wildcards(toks: &[&Tok]) -> Vec<String> {
     outs
 }
 
+/// An anchored regular expression for a case-insensitive text wildcard (`*` any run, `?` one
+/// character), such as a signer glob; the caller adds the case-insensitivity.
+pub fn wildcard_regex(pattern: &str) -> String {
+    let mut out = String::from("^");
+    for c in pattern.chars() {
+        match c {
+            '*' => out.push_str(".*"),
+            '?' => out.push('.'),
+            c => push_regex_literal(&mut out, c),
+        }
+    }
+    out.push('$');
+    out
+}
+
+/// One case-insensitive regular expression accepting any of `globs`.
+pub fn any_regex(globs: &[Glob]) -> String {
+    let parts: Vec<String> = globs.iter().map(|g| format!("(?:{})", g.regex())).collect();
+    format!("(?i){}", parts.join("|"))
+}
+
 fn push_regex_literal(out: &mut String, c: char) {
     if "\\.+*?()|[]{}^$#&-~ ".contains(c) {
         if c == ' ' {

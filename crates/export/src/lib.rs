@@ -26,29 +26,68 @@
 pub mod analytic;
 pub mod cond;
 pub mod eql;
+pub mod esql;
 pub mod glob;
+pub mod kql;
 pub mod sigma;
+pub mod spl;
 
 pub use analytic::{Analytic, Exclusion, Expired};
 use serde::Serialize;
+
+/// What a target is: its names, profile, and what it can express.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    /// The name `--to` takes.
+    pub name: &'static str,
+    /// The query language of its rules (the manifest's `language`).
+    pub language: &'static str,
+    /// The data profile whose field names the rules use.
+    pub profile: &'static str,
+    /// What the target cannot express exactly.
+    pub approximations: &'static [&'static str],
+    /// Each part of the analytic and how exactly the target expresses it.
+    pub exactness: &'static [(&'static str, &'static str)],
+    /// How a line comment starts in the text form.
+    pub comment: &'static str,
+    /// How it ends (SPL's ``` comments close), empty for line comments.
+    pub comment_end: &'static str,
+}
 
 /// A language the analytic can be exported to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
     Sigma,
     Eql,
+    Esql,
+    Kql,
+    Spl,
 }
 
 impl Target {
     /// Every target, in the order `--explain` lists them.
-    pub const ALL: [Target; 2] = [Target::Sigma, Target::Eql];
+    pub const ALL: [Target; 5] = [
+        Target::Sigma,
+        Target::Eql,
+        Target::Esql,
+        Target::Kql,
+        Target::Spl,
+    ];
+
+    /// The target's description.
+    pub fn spec(self) -> Spec {
+        match self {
+            Target::Sigma => sigma::SPEC,
+            Target::Eql => eql::SPEC,
+            Target::Esql => esql::SPEC,
+            Target::Kql => kql::SPEC,
+            Target::Spl => spl::SPEC,
+        }
+    }
 
     /// The name `--to` takes.
     pub fn name(self) -> &'static str {
-        match self {
-            Target::Sigma => "sigma",
-            Target::Eql => "eql",
-        }
+        self.spec().name
     }
 
     /// The target named `name`, if any.
@@ -56,36 +95,24 @@ impl Target {
         Target::ALL.into_iter().find(|t| t.name() == name)
     }
 
-    /// The query language of its rules (the manifest's `language`).
+    /// The query language of its rules.
     pub fn language(self) -> &'static str {
-        match self {
-            Target::Sigma => "sigma",
-            Target::Eql => "eql",
-        }
+        self.spec().language
     }
 
-    /// The default (and for now only) data profile: whose field names the rules use.
+    /// The data profile whose field names the rules use (each target has one).
     pub fn profile(self) -> &'static str {
-        match self {
-            Target::Sigma => sigma::PROFILE,
-            Target::Eql => eql::PROFILE,
-        }
+        self.spec().profile
     }
 
     /// What the target cannot express exactly.
     pub fn approximations(self) -> &'static [&'static str] {
-        match self {
-            Target::Sigma => sigma::APPROXIMATIONS,
-            Target::Eql => eql::APPROXIMATIONS,
-        }
+        self.spec().approximations
     }
 
     /// Each part of the analytic and how exactly this target expresses it.
     pub fn exactness(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Target::Sigma => sigma::EXACTNESS,
-            Target::Eql => eql::EXACTNESS,
-        }
+        self.spec().exactness
     }
 
     /// The exactness table and the approximations, for `dllhound export --explain`.
@@ -107,14 +134,6 @@ impl Target {
             out.push_str(&format!("  - {a}\n"));
         }
         out
-    }
-
-    /// How a line comment starts in this target's text form.
-    fn comment(self) -> &'static str {
-        match self {
-            Target::Sigma => "#",
-            Target::Eql => "//",
-        }
     }
 }
 
@@ -150,6 +169,9 @@ pub fn export(target: Target, a: &Analytic) -> Export {
     let rules = match target {
         Target::Sigma => sigma::rules(a),
         Target::Eql => eql::rules(a),
+        Target::Esql => esql::rules(a),
+        Target::Kql => kql::rules(a),
+        Target::Spl => spl::rules(a),
     };
     Export {
         target: target.name(),
@@ -174,7 +196,9 @@ impl Export {
     /// The text form: a commented header (what generated it, the windows, what was left out and
     /// every approximation), then each rule under a comment with its id.
     pub fn to_text(&self) -> String {
-        let c = self.target_kind.map_or("#", Target::comment);
+        let (c, end) = self
+            .target_kind
+            .map_or(("#", ""), |t| (t.spec().comment, t.spec().comment_end));
         let mut out = String::new();
         let mut line = |s: &str| {
             out.push_str(c);
@@ -182,6 +206,7 @@ impl Export {
                 out.push(' ');
                 out.push_str(s);
             }
+            out.push_str(end);
             out.push('\n');
         };
         line(&format!(
@@ -217,7 +242,11 @@ impl Export {
             if yaml && i > 0 {
                 out.push_str("---\n");
             }
-            out.push_str(&format!("{c} rule {}\n{}\n\n", r.id, r.query.trim_end()));
+            out.push_str(&format!(
+                "{c} rule {}{end}\n{}\n\n",
+                r.id,
+                r.query.trim_end()
+            ));
         }
         out.truncate(out.trim_end().len());
         out.push('\n');

@@ -26,6 +26,17 @@ use crate::analytic::Analytic;
 use crate::cond::{executors, one_line, Cond, Field, NOT_OUTBOUND_CIDRS};
 use crate::Rule;
 
+/// The target.
+pub const SPEC: crate::Spec = crate::Spec {
+    name: "sigma",
+    language: "sigma",
+    profile: PROFILE,
+    approximations: APPROXIMATIONS,
+    exactness: EXACTNESS,
+    comment: "#",
+    comment_end: "",
+};
+
 /// The profile's name.
 pub const PROFILE: &str = "sysmon";
 
