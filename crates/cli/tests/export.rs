@@ -148,3 +148,44 @@ fn output_goes_to_the_file_named() {
     let _ = std::fs::remove_file(&p);
     assert!(text.starts_with("// MITRE ATT&CK AN0052"));
 }
+
+#[test]
+fn elastic_rules_are_kibana_import_ndjson_with_the_eql_queries() {
+    let ndjson = stdout(&["export", "--to", "elastic-rule"]);
+    let eql: Value =
+        serde_json::from_str(&stdout(&["export", "--to", "eql", "--format", "json"])).unwrap();
+    let rules: Vec<Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON rule per line"))
+        .collect();
+    assert_eq!(rules.len(), 3);
+    for (r, e) in rules.iter().zip(eql["rules"].as_array().unwrap()) {
+        for key in [
+            "rule_id",
+            "name",
+            "description",
+            "risk_score",
+            "severity",
+            "type",
+            "language",
+            "query",
+            "index",
+            "threat",
+            "note",
+        ] {
+            assert!(!r[key].is_null(), "{key} missing: {r}");
+        }
+        assert_eq!(r["type"], "eql");
+        assert_eq!(r["enabled"], false, "imported disabled, for review");
+        assert_eq!(
+            r["query"], e["query"],
+            "the rule runs the EQL export's query"
+        );
+        assert!(r["note"].as_str().unwrap().contains("cannot express"));
+    }
+    // Ids are stable, so importing again updates the rules.
+    assert_eq!(ndjson, stdout(&["export", "--to", "elastic-rule"]));
+    let ids: std::collections::BTreeSet<&str> =
+        rules.iter().filter_map(|r| r["rule_id"].as_str()).collect();
+    assert_eq!(ids.len(), 3);
+}

@@ -258,7 +258,8 @@ pub fn rules(a: &Analytic) -> Vec<Rule> {
     line("    | extend Branch = \"outbound_network\", Evidence = strcat(RemoteIP, \":\", tostring(RemotePort));");
     line("union FreshWrite, FollowOn, Outbound");
     line("| summarize Timestamp = min(LoadTime), Branches = make_set(Branch), Evidence = make_set(Evidence, 20), SignerState = take_any(SignerState), Signer = take_any(Signer), SHA256 = take_any(SHA256) by DeviceId, DeviceName, DllPath, Loader, LoaderId, LoaderStart");
-    q.push_str("| project Timestamp, DeviceId, DeviceName, DllPath, Loader, LoaderId, LoaderStart, Branches, SignerState, Signer, SHA256, Evidence");
+    line("| extend DllFile = extract(@\"[^\\\\/]+$\", 0, DllPath), DllFolder = extract(@\"^(.*)[\\\\/][^\\\\/]*$\", 1, DllPath)");
+    q.push_str("| project Timestamp, DeviceId, DeviceName, DllPath, DllFolder, DllFile, Loader, LoaderId, LoaderStart, Branches, SignerState, Signer, SHA256, Evidence");
     vec![Rule {
         id: "an0052".into(),
         branch: None,

@@ -25,6 +25,7 @@
 
 pub mod analytic;
 pub mod cond;
+pub mod ecosystem;
 pub mod eql;
 pub mod esql;
 pub mod glob;
@@ -62,16 +63,20 @@ pub enum Target {
     Esql,
     Kql,
     Spl,
+    ElasticRule,
+    Sentinel,
 }
 
 impl Target {
     /// Every target, in the order `--explain` lists them.
-    pub const ALL: [Target; 5] = [
+    pub const ALL: [Target; 7] = [
         Target::Sigma,
         Target::Eql,
         Target::Esql,
         Target::Kql,
         Target::Spl,
+        Target::ElasticRule,
+        Target::Sentinel,
     ];
 
     /// The target's description.
@@ -82,6 +87,8 @@ impl Target {
             Target::Esql => esql::SPEC,
             Target::Kql => kql::SPEC,
             Target::Spl => spl::SPEC,
+            Target::ElasticRule => ecosystem::ELASTIC,
+            Target::Sentinel => ecosystem::SENTINEL,
         }
     }
 
@@ -172,6 +179,8 @@ pub fn export(target: Target, a: &Analytic) -> Export {
         Target::Esql => esql::rules(a),
         Target::Kql => kql::rules(a),
         Target::Spl => spl::rules(a),
+        Target::ElasticRule => ecosystem::elastic(a),
+        Target::Sentinel => ecosystem::sentinel(a),
     };
     Export {
         target: target.name(),
@@ -199,6 +208,14 @@ impl Export {
         let (c, end) = self
             .target_kind
             .map_or(("#", ""), |t| (t.spec().comment, t.spec().comment_end));
+        if c.is_empty() {
+            // A format without comments (NDJSON): the rules alone, one per line.
+            return self
+                .rules
+                .iter()
+                .map(|r| format!("{}\n", r.query))
+                .collect();
+        }
         let mut out = String::new();
         let mut line = |s: &str| {
             out.push_str(c);

@@ -123,3 +123,50 @@ fn esql_parses_with_the_elasticsearch_grammar() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+#[ignore = "needs node and DLLHOUND_KUSTO_NODE_PATH (npm @kusto/language-service-next)"]
+fn the_sentinel_rule_is_yaml_whose_query_passes_the_kusto_language_service() {
+    let dir = scratch("sentinel");
+    let x = export(Target::Sentinel, &Analytic::from_config(&config()));
+    let rule: serde_json::Value =
+        serde_norway::from_str(&x.rules[0].query).expect("the Sentinel rule is YAML");
+    for key in [
+        "id",
+        "name",
+        "description",
+        "severity",
+        "queryFrequency",
+        "queryPeriod",
+        "triggerOperator",
+        "triggerThreshold",
+        "tactics",
+        "relevantTechniques",
+        "query",
+        "entityMappings",
+        "kind",
+    ] {
+        assert!(!rule[key].is_null(), "the Sentinel rule has no {key}");
+    }
+    assert_eq!(rule["kind"], "Scheduled");
+    let query = rule["query"].as_str().unwrap();
+    let kql = export(Target::Kql, &Analytic::from_config(&config()));
+    assert_eq!(
+        query.trim_end(),
+        kql.rules[0].query.trim_end(),
+        "the rule runs the KQL export"
+    );
+    let (ok, text) = kusto(query, &dir);
+    assert!(ok && text.contains("0 diagnostics, 0 errors"), "{text}");
+    // The entity mappings name columns the query projects.
+    for m in rule["entityMappings"].as_array().unwrap() {
+        for f in m["fieldMappings"].as_array().unwrap() {
+            let col = f["columnName"].as_str().unwrap();
+            assert!(
+                query.lines().last().unwrap().contains(col),
+                "{col} is not projected"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
