@@ -386,9 +386,10 @@ pub struct ExportArgs {
     /// Write here instead of stdout (a folder for targets that write one file per rule).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Print what TARGET can express exactly and what it approximates, and exit.
-    #[arg(long, value_name = "TARGET", value_parser = export_target(), conflicts_with = "to")]
-    pub explain: Option<dllhound_export::Target>,
+    /// Print what TARGET can express exactly and what it approximates (`all`: the languages side
+    /// by side, as a Markdown table), and exit.
+    #[arg(long, value_name = "TARGET", value_parser = explain_target(), conflicts_with = "to")]
+    pub explain: Option<ExplainTarget>,
     #[command(flatten)]
     pub analytic: AnalyticArgs,
 }
@@ -398,6 +399,16 @@ pub struct ExportArgs {
 pub enum ExportFormat {
     Text,
     Json,
+}
+
+/// `export --explain`: one target, or `all` (`None`).
+#[derive(Debug, Clone, Copy)]
+pub struct ExplainTarget(pub Option<dllhound_export::Target>);
+
+fn explain_target() -> impl TypedValueParser<Value = ExplainTarget> {
+    let mut names: Vec<&'static str> = dllhound_export::Target::ALL.map(|t| t.name()).to_vec();
+    names.push("all");
+    PossibleValuesParser::new(names).map(|s| ExplainTarget(dllhound_export::Target::parse(&s)))
 }
 
 fn export_target() -> impl TypedValueParser<Value = dllhound_export::Target> {

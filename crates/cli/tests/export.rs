@@ -189,3 +189,43 @@ fn elastic_rules_are_kibana_import_ndjson_with_the_eql_queries() {
         rules.iter().filter_map(|r| r["rule_id"].as_str()).collect();
     assert_eq!(ids.len(), 3);
 }
+
+#[test]
+fn sigma_writes_one_file_per_rule_into_a_folder() {
+    let dir = std::env::temp_dir().join(format!("dllhound-export-sigma-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let o = dllhound(&["export", "--to", "sigma", "-o", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 10, "{names:?}");
+    for n in &names {
+        let text = std::fs::read_to_string(dir.join(n)).unwrap();
+        let stem = n.trim_end_matches(".yml");
+        assert!(
+            text.contains(&format!("name: {stem}\n")),
+            "{n} names itself"
+        );
+    }
+    let correlations = names
+        .iter()
+        .filter(|n| {
+            std::fs::read_to_string(dir.join(n))
+                .unwrap()
+                .contains("\ncorrelation:\n")
+        })
+        .count();
+    assert_eq!(
+        correlations, 4,
+        "(a) for written and executable files, (b), (c)"
+    );
+    // A file where the folder should be is refused, not overwritten.
+    let file = dir.join("an0052-fresh-write.yml");
+    let o = dllhound(&["export", "--to", "sigma", "-o", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("must name a folder"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

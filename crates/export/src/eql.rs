@@ -50,14 +50,14 @@ pub const APPROXIMATIONS: &[&str] = &[
 ];
 
 /// How exactly each part of the analytic is expressed (`dllhound export --explain eql`).
-pub const EXACTNESS: &[(&str, &str)] = &[
-    ("path classes", "exact up to `*` crossing folders; drive letters and \\Device\\HarddiskVolumeN, shares and \\Device\\Mup spellings all match"),
-    ("signer states", "exact on winlog.event_data.Signed and file.code_signature.status as the integration maps them"),
-    ("main-module exclusion", "approximate: the module's extension is not .exe"),
-    ("tuning", "each entry one named exclusion; entries that depend on the writer are applied on the write in (a)"),
-    ("(a) fresh write", "exact up to raw-path equality of write and load, case-sensitive join keys in Elasticsearch and same-millisecond ties"),
-    ("(b) rundll32/regsvr32", "approximate: the rundll32/regsvr32 process itself loads the module"),
-    ("(c) outbound network", "exact"),
+pub const EXACTNESS: &[(&str, &str, &str)] = &[
+    ("path classes", "near-exact", "`*` may cross folders; drive letters, \\Device\\HarddiskVolumeN, shares and \\Device\\Mup all match"),
+    ("signer states", "exact", "on winlog.event_data.Signed and file.code_signature.status as the integration maps them"),
+    ("main-module exclusion", "approximate", "the module's extension is not .exe"),
+    ("tuning", "near-exact", "each entry one named exclusion; entries that depend on the writer are applied on the write in (a)"),
+    ("(a) fresh write", "exact", "up to raw-path equality of write and load, case-sensitive join keys in Elasticsearch and same-millisecond ties"),
+    ("(b) rundll32/regsvr32", "approximate", "the rundll32/regsvr32 process itself loads the module"),
+    ("(c) outbound network", "exact", "a sequence on the loading process"),
 ];
 
 struct Eql;
@@ -145,6 +145,9 @@ fn seconds(ms: i64) -> i64 {
 
 fn step(category: &str, codes: &[&str], cond: &Cond) -> String {
     let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+    if matches!(cond, Cond::All(v) if v.is_empty()) {
+        return format!("  [{category} where event.code like~ {}]", list(&codes));
+    }
     let body = lines(&Eql, cond, "    ");
     format!(
         "  [{category} where event.code like~ {}\n{}]",

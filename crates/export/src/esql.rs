@@ -39,32 +39,14 @@ pub const APPROXIMATIONS: &[&str] = &[
 ];
 
 /// How exactly each part is expressed (`dllhound export --explain esql`).
-pub const EXACTNESS: &[(&str, &str)] = &[
-    (
-        "path classes",
-        "exact up to `*` crossing folders (LIKE on the lower-cased path)",
-    ),
-    (
-        "signer states",
-        "exact (the engine's reading of Signed and SignatureStatus, as a CASE)",
-    ),
-    (
-        "main-module exclusion",
-        "exact for the process's own executable; a child's executable is not tested",
-    ),
-    ("tuning", "each entry one named exclusion"),
-    (
-        "(a) fresh write",
-        "approximate (no pairwise window: earliest write and latest load per host and path)",
-    ),
-    (
-        "(b) rundll32/regsvr32",
-        "approximate (the rundll32/regsvr32 process itself loads the module)",
-    ),
-    (
-        "(c) outbound network",
-        "approximate (earliest load and latest connection per process)",
-    ),
+pub const EXACTNESS: &[(&str, &str, &str)] = &[
+    ("path classes", "near-exact", "`*` may cross folders; LIKE on the lower-cased path"),
+    ("signer states", "exact", "the engine's reading of Signed and SignatureStatus, as a CASE"),
+    ("main-module exclusion", "exact", "the process's own executable; a child's executable is not tested"),
+    ("tuning", "near-exact", "each entry one named exclusion; entries that depend on the writer are applied on the write in (a)"),
+    ("(a) fresh write", "approximate", "no pairwise window: earliest write and latest load per host and path"),
+    ("(b) rundll32/regsvr32", "approximate", "the rundll32/regsvr32 process itself loads the module"),
+    ("(c) outbound network", "approximate", "earliest load and latest connection per process"),
 ];
 
 struct Esql;
@@ -163,6 +145,9 @@ const PRELUDE: &str = "| EVAL path = TO_LOWER(COALESCE(file.path, \"\")), exe = 
 | EVAL signer_state = CASE(signed == \"false\", \"unsigned\", status IN (\"valid\", \"trusted\"), \"valid\", status IN (\"expired\", \"errorexpired\"), \"expired\", signed == \"true\" AND status == \"\", \"valid\", status IN (\"\", \"-\", \"unavailable\", \"errorchaining\") OR status LIKE \"errorcode_endpoint*\", \"unknown\", \"invalid\")";
 
 fn block(cond: &Cond) -> String {
+    if matches!(cond, Cond::All(v) if v.is_empty()) {
+        return String::new();
+    }
     let body = lines(&Esql, cond, "    ");
     let mut out = String::new();
     for l in body.lines() {
@@ -177,6 +162,15 @@ fn block(cond: &Cond) -> String {
         out.push('\n');
     }
     out.trim_end().to_string()
+}
+
+/// `s` on its own lines after the line it continues (nothing when empty).
+fn nl(s: String) -> String {
+    if s.is_empty() {
+        s
+    } else {
+        format!("\n{s}")
+    }
 }
 
 fn query(
@@ -201,10 +195,8 @@ fn query(
         "FROM logs-windows.sysmon_operational-*
 | WHERE event.code IN ({codes})
 {PRELUDE}
-| EVAL {a} = {a_codes}
-{a_body}
-| EVAL {b} = {b_codes}
-{b_body}
+| EVAL {a} = {a_codes}{a_body}
+| EVAL {b} = {b_codes}{b_body}
 | WHERE {a} OR {b}
 | EVAL t = TO_LONG(@timestamp)
 | STATS first_{a} = MIN(CASE({a}, t, null)), last_{b} = MAX(CASE({b}, t, null)), dll = VALUES(CASE({load}, file.path, null)), loader = VALUES(CASE({load}, process.executable, null)), {other}_process = VALUES(CASE({other}, process.executable, null)) BY {by}
@@ -214,10 +206,10 @@ fn query(
         codes = all.join(", "),
         a = first.0,
         a_codes = codes_of(first.1),
-        a_body = block(first.2),
+        a_body = nl(block(first.2)),
         b = second.0,
         b_codes = codes_of(second.1),
-        b_body = block(second.2),
+        b_body = nl(block(second.2)),
         load = load_name,
         other = other_name,
     )

@@ -39,10 +39,11 @@ pub struct Glob {
     toks: Vec<Tok>,
 }
 
-/// The spellings a drive root may be logged with, as wildcard prefixes.
-const DRIVE_WILDCARDS: [&str; 2] = ["?:", "\\device\\harddiskvolume*"];
-/// The spellings of a network root, as wildcard prefixes.
-const UNC_WILDCARDS: [&str; 2] = ["\\\\", "\\device\\mup\\"];
+/// The spellings a drive root may be logged with, as wildcard prefixes: `C:`,
+/// `\Device\HarddiskVolumeN`, `\\?\C:` (and `\\.\C:`), `\??\C:`.
+const DRIVE_WILDCARDS: [&str; 4] = ["?:", "\\device\\harddiskvolume*", "\\\\?\\?:", "\\??\\?:"];
+/// The spellings of a network root, as wildcard prefixes (`\\?\UNC\` starts with `\\`).
+const UNC_WILDCARDS: [&str; 3] = ["\\\\", "\\device\\mup\\", "\\??\\unc\\"];
 
 impl Glob {
     /// Parses a glob in the engine's normalised form (`?:/users/**`, `//*/**`, `**/*.tmp/**`).
@@ -324,10 +325,15 @@ mod tests {
     fn wildcards_expand_roots_and_small_classes() {
         let w = Glob::parse("//*@[0-9]*/**").wildcards();
         assert!(w.contains(&r"\\*@1*\*".to_string()), "{w:?}");
-        assert_eq!(w.len(), 2 * 10);
+        assert_eq!(w.len(), 3 * 10);
         assert_eq!(
             Glob::parse("?:/users/**").wildcards(),
-            vec![r"?:\users\*", r"\device\harddiskvolume*\users\*"]
+            vec![
+                r"?:\users\*",
+                r"\device\harddiskvolume*\users\*",
+                r"\\?\?:\users\*",
+                r"\??\?:\users\*"
+            ]
         );
         assert!(Glob::parse("?:/users/**").wildcard_is_exact());
         assert!(!Glob::parse("?:/users/*/appdata/**").wildcard_is_exact());

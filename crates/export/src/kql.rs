@@ -46,14 +46,14 @@ pub const APPROXIMATIONS: &[&str] = &[
 ];
 
 /// How exactly each part is expressed (`dllhound export --explain kql`).
-pub const EXACTNESS: &[(&str, &str)] = &[
-    ("path classes", "exact (regular expressions; `*` stays inside one folder)"),
-    ("signer states", "through the certificate join, derived as the engine derives them; no row = unknown"),
-    ("main-module exclusion", "exact for the process's own executable; a child's executable is not tested"),
-    ("tuning", "each entry one named exclusion; the `Tuning` column is not needed: suppressed loads are dropped"),
-    ("(a) fresh write", "exact (`between` on the lower-cased path)"),
-    ("(b) rundll32/regsvr32", "near-exact (indexof of the DLL's name or stem in the command line)"),
-    ("(c) outbound network", "exact"),
+pub const EXACTNESS: &[(&str, &str, &str)] = &[
+    ("path classes", "exact", "regular expressions; `*` stays inside one folder"),
+    ("signer states", "exact", "through the certificate join, derived as the engine derives them; no row = unknown"),
+    ("main-module exclusion", "exact", "the process's own executable; a child's executable is not tested"),
+    ("tuning", "near-exact", "each entry one named exclusion (TuningLoad / TuningAny name it before its rows are dropped)"),
+    ("(a) fresh write", "exact", "`between` on the lower-cased path"),
+    ("(b) rundll32/regsvr32", "near-exact", "indexof of the DLL's name or stem in the command line"),
+    ("(c) outbound network", "exact", "joined on the loading process"),
 ];
 
 struct Kql;

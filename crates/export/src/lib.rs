@@ -47,8 +47,9 @@ pub struct Spec {
     pub profile: &'static str,
     /// What the target cannot express exactly.
     pub approximations: &'static [&'static str],
-    /// Each part of the analytic and how exactly the target expresses it.
-    pub exactness: &'static [(&'static str, &'static str)],
+    /// Each part of the analytic, how exactly the target expresses it (`exact`, `near-exact`,
+    /// `approximate`) and how.
+    pub exactness: &'static [(&'static str, &'static str, &'static str)],
     /// How a line comment starts in the text form.
     pub comment: &'static str,
     /// How it ends (SPL's ``` comments close), empty for line comments.
@@ -118,23 +119,63 @@ impl Target {
     }
 
     /// Each part of the analytic and how exactly this target expresses it.
-    pub fn exactness(self) -> &'static [(&'static str, &'static str)] {
+    pub fn exactness(self) -> &'static [(&'static str, &'static str, &'static str)] {
         self.spec().exactness
+    }
+
+    /// The five languages side by side, as a Markdown table (`dllhound export --explain all`):
+    /// one row per part of the analytic, one verdict per language.
+    pub fn matrix() -> String {
+        let langs = [
+            Target::Sigma,
+            Target::Eql,
+            Target::Esql,
+            Target::Kql,
+            Target::Spl,
+        ];
+        let mut out = String::from("| part |");
+        for t in langs {
+            out.push_str(&format!(" {} ({}) |", t.name(), t.profile()));
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---|".repeat(langs.len()));
+        out.push('\n');
+        for (i, (part, _, _)) in langs[0].exactness().iter().enumerate() {
+            out.push_str(&format!("| {part} |"));
+            for t in langs {
+                let verdict = t.exactness().get(i).map_or("?", |r| r.1);
+                out.push_str(&format!(" {verdict} |"));
+            }
+            out.push('\n');
+        }
+        out
     }
 
     /// The exactness table and the approximations, for `dllhound export --explain`.
     pub fn explain(self) -> String {
         let rows = self.exactness();
-        let w = rows.iter().map(|(p, _)| p.len()).max().unwrap_or(4).max(4);
+        let w = rows
+            .iter()
+            .map(|(p, _, _)| p.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let v = rows
+            .iter()
+            .map(|(_, v, _)| v.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
         let mut out = format!(
-            "{} ({}, profile {}): what it expresses exactly\n\n{:w$}  how\n",
+            "{} ({}, profile {}): what it expresses exactly\n\n{:w$}  {:v$}  how\n",
             self.name(),
             self.language(),
             self.profile(),
-            "part"
+            "part",
+            "verdict"
         );
-        for (part, how) in rows {
-            out.push_str(&format!("{part:w$}  {how}\n"));
+        for (part, verdict, how) in rows {
+            out.push_str(&format!("{part:w$}  {verdict:v$}  {how}\n"));
         }
         out.push_str("\napproximations (also in every export's header):\n");
         for a in self.approximations() {

@@ -53,29 +53,34 @@ pub const APPROXIMATIONS: &[&str] = &[
 ];
 
 /// How exactly each part is expressed (`dllhound export --explain sigma`).
-pub const EXACTNESS: &[(&str, &str)] = &[
+pub const EXACTNESS: &[(&str, &str, &str)] = &[
     (
         "path classes",
-        "exact up to `*` crossing folders (doubled backslashes, `?` for the drive)",
+        "near-exact",
+        "`*` may cross folders; backslashes doubled, `?` for the drive",
     ),
-    ("signer states", "exact on Signed and SignatureStatus"),
+    ("signer states", "exact", "on Signed and SignatureStatus"),
     (
         "main-module exclusion",
-        "approximate: the module does not end in .exe",
+        "approximate",
+        "the module does not end in .exe",
     ),
     (
         "tuning",
+        "near-exact",
         "each entry one named filter; entries that depend on the writer filter the write rule",
     ),
     (
         "(a) fresh write",
-        "exact up to case and raw-path equality of write and load",
+        "exact",
+        "up to case and raw-path equality of write and load",
     ),
     (
         "(b) rundll32/regsvr32",
-        "approximate: the rundll32/regsvr32 process itself loads the module",
+        "approximate",
+        "the rundll32/regsvr32 process itself loads the module",
     ),
-    ("(c) outbound network", "exact (sub-second order matters)"),
+    ("(c) outbound network", "exact", "sub-second order matters"),
 ];
 
 /// A detection under construction: named selections and the condition that combines them.

@@ -45,32 +45,38 @@ pub const APPROXIMATIONS: &[&str] = &[
 ];
 
 /// How exactly each part is expressed (`dllhound export --explain spl`).
-pub const EXACTNESS: &[(&str, &str)] = &[
+pub const EXACTNESS: &[(&str, &str, &str)] = &[
     (
         "path classes",
-        "exact (regular expressions; `*` stays inside one folder)",
+        "exact",
+        "regular expressions; `*` stays inside one folder",
     ),
     (
         "signer states",
-        "exact (Signed and SignatureStatus read as the engine reads them)",
+        "exact",
+        "Signed and SignatureStatus read as the engine reads them",
     ),
     (
         "main-module exclusion",
-        "exact for the process's own executable; a child's executable is not tested",
+        "exact",
+        "the process's own executable; a child's executable is not tested",
     ),
     (
         "tuning",
+        "near-exact",
         "each entry one named eval that records which entry suppressed the load",
     ),
     (
         "(a) fresh write",
-        "near-exact (lower-cased path equality; subsearch limits)",
+        "near-exact",
+        "lower-cased path equality; subsearch limits",
     ),
     (
         "(b) rundll32/regsvr32",
-        "near-exact (the command line contains the DLL's name or stem)",
+        "near-exact",
+        "the command line contains the DLL's name or stem",
     ),
-    ("(c) outbound network", "exact (subsearch limits)"),
+    ("(c) outbound network", "exact", "subsearch limits"),
 ];
 
 struct Spl;

@@ -13,7 +13,11 @@ use std::process::ExitCode;
 pub fn run(a: ExportArgs) -> Result<ExitCode> {
     if let Some(t) = a.explain {
         let mut out = super::sink(a.output.as_deref())?;
-        out.write_all(t.explain().as_bytes())?;
+        let text = match t.0 {
+            Some(t) => t.explain(),
+            None => dllhound_export::Target::matrix(),
+        };
+        out.write_all(text.as_bytes())?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(target) = a.to else {
