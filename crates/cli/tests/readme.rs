@@ -71,3 +71,53 @@ fn the_install_section_names_real_commands_and_features() {
     let quick = md.find("## Quick start").expect("Quick start");
     assert!(quick < md.find("## Install").unwrap());
 }
+
+/// The README's Export section: the exactness matrix is what `export --explain all` prints, and the
+/// exported EQL rule set and Sentinel rule it shows are what their commands write today.
+#[test]
+fn the_export_section_shows_what_the_commands_print() {
+    let md = readme();
+    let export = md
+        .split("\n## Export\n")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("an Export section");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_dllhound"))
+            .args(args)
+            .current_dir(root())
+            .output()
+            .expect("run dllhound");
+        assert!(o.status.success(), "{args:?}");
+        String::from_utf8(o.stdout).expect("UTF-8")
+    };
+    let matrix = run(&["export", "--explain", "all"]);
+    assert!(
+        export.contains(&matrix),
+        "the matrix differs from `export --explain all`:\n{matrix}"
+    );
+    // Each shown command is followed by its output block.
+    let mut shown = 0;
+    for block in export.split("```sh\n").skip(1) {
+        let Some((cmd, after)) = block.split_once("\n```") else {
+            continue;
+        };
+        if cmd.lines().count() != 1 || !cmd.contains("--path-classes examples/export/") {
+            continue;
+        }
+        let args: Vec<&str> = cmd.split_whitespace().skip(1).collect();
+        let output = after
+            .split_once("```text\n")
+            .or_else(|| after.split_once("```yaml\n"))
+            .and_then(|(_, b)| b.split_once("```"))
+            .map(|(o, _)| o)
+            .expect("an output block after the command");
+        assert_eq!(
+            output,
+            run(&args),
+            "the README's output of `{cmd}` is stale"
+        );
+        shown += 1;
+    }
+    assert_eq!(shown, 2, "the EQL rule set and the Sentinel rule are shown");
+}
