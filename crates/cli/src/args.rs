@@ -392,6 +392,22 @@ pub struct ExportArgs {
     pub explain: Option<ExplainTarget>,
     #[command(flatten)]
     pub analytic: AnalyticArgs,
+    /// Also export the rows of this learned baseline (`dllhound baseline learn`) that are common
+    /// enough to suppress, as exclusions (with --include-baseline).
+    #[arg(long, requires = "include_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Export --baseline's common rows as exclusions, as `scan --baseline` would apply them.
+    #[arg(long, requires = "baseline")]
+    pub include_baseline: bool,
+    /// With --baseline: a pattern seen on at least this many hosts is common.
+    #[arg(long, default_value_t = 3)]
+    pub baseline_min_hosts: u32,
+    /// With --baseline: a pattern seen on at least this many distinct days is common.
+    #[arg(long, default_value_t = 3)]
+    pub baseline_min_days: u32,
+    /// With --baseline: also let it suppress unsigned, invalid and expired modules.
+    #[arg(long)]
+    pub baseline_unsigned: bool,
 }
 
 /// `export --format`.

@@ -5,7 +5,7 @@ use serde_json::Value;
 use std::path::PathBuf;
 mod fixtures;
 
-use fixtures::dllhound;
+use fixtures::{dllhound, EXAMPLE};
 
 fn tmp(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dllhound-export-{}", std::process::id()));
@@ -227,5 +227,60 @@ fn sigma_writes_one_file_per_rule_into_a_folder() {
     let o = dllhound(&["export", "--to", "sigma", "-o", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("must name a folder"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_learned_baseline_is_exported_only_when_asked_and_says_how_much() {
+    let dir = std::env::temp_dir().join(format!("dllhound-export-baseline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let baseline = dir.join("baseline.json");
+    let b = baseline.to_str().unwrap();
+    let o = dllhound(&["baseline", "learn", EXAMPLE, "-o", b]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rows = serde_json::from_str::<Value>(&std::fs::read_to_string(&baseline).unwrap()).unwrap()
+        ["rows"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(rows > 0);
+    // Every row, unsigned ones too, seen on one host is "common" here: all become exclusions.
+    let text = stdout(&[
+        "export",
+        "--to",
+        "kql",
+        "--baseline",
+        b,
+        "--include-baseline",
+        "--baseline-min-hosts",
+        "1",
+        "--baseline-unsigned",
+    ]);
+    assert!(
+        text.contains(&format!(
+            "baseline: {rows} of {rows} learned rows included as exclusions"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("// tuning baseline-row-1: learned baseline:"),
+        "{text}"
+    );
+    // With the default thresholds (3 hosts or 3 days) the example's rows are not common.
+    let text = stdout(&[
+        "export",
+        "--to",
+        "kql",
+        "--baseline",
+        b,
+        "--include-baseline",
+    ]);
+    assert!(
+        text.contains(&format!("baseline: 0 of {rows} learned rows")),
+        "{text}"
+    );
+    // --baseline alone is refused: exporting a baseline is a choice.
+    let o = dllhound(&["export", "--to", "kql", "--baseline", b]);
+    assert_eq!(o.status.code(), Some(3));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -7,8 +7,20 @@
 
 use crate::cond::{Cond, Field};
 use crate::glob::Glob;
+use dllhound_detect::baseline::BaselineRow;
 use dllhound_detect::tuning::{path_glob, Entry};
 use dllhound_detect::{Config, PathClass};
+
+/// A baseline pattern (`c:\users\<user>\appdata\<n>.dll`) as a glob in the engine's form.
+fn baseline_glob(pattern: &str) -> String {
+    pattern
+        .replace('\\', "/")
+        .replace("<user>", "*")
+        .replace("<guid>", "*")
+        .replace("<tmp>", "*.tmp*")
+        .replace("<hex>", "*")
+        .replace("<n>", "*")
+}
 
 /// One allowlist entry, as conditions.
 #[derive(Debug, Clone)]
@@ -29,6 +41,8 @@ pub struct Exclusion {
     pub broad: bool,
     pub expected_writers: Vec<Glob>,
     pub loader_may_write: bool,
+    /// The module must have no signer subject (a baseline row learned with none).
+    pub no_signer: bool,
 }
 
 impl Exclusion {
@@ -69,6 +83,36 @@ impl Exclusion {
                 .map(|g| Glob::parse(&path_glob(g)))
                 .collect(),
             loader_may_write: e.loader_may_write(),
+            no_signer: false,
+        }
+    }
+
+    /// A learned baseline row that is common enough to suppress, as an exclusion: its loader and
+    /// DLL patterns become globs (`<user>`, `<guid>`, `<hex>`, `<n>` → `*`, `<tmp>` → `*.tmp*`),
+    /// its signer an exact subject (or "no subject" for `-`).
+    fn from_baseline(n: usize, row: &BaselineRow, include_unsigned: bool) -> Exclusion {
+        let glob = |p: &str| Glob::parse(&baseline_glob(p));
+        Exclusion {
+            id: format!("baseline-row-{n}"),
+            reason: format!(
+                "learned baseline: {} loading {} signed by {} was seen on {} host(s) and {} day(s)",
+                row.loader, row.dll, row.signer, row.hosts, row.days
+            ),
+            source: "baseline",
+            dll_path: vec![glob(&row.dll)],
+            loader: vec![glob(&row.loader)],
+            writer: Vec::new(),
+            signer: if row.signer == "-" {
+                Vec::new()
+            } else {
+                vec![row.signer.replace(['*', '?'], "?")]
+            },
+            sha256: Vec::new(),
+            allow_unsigned: include_unsigned,
+            broad: false,
+            expected_writers: Vec::new(),
+            loader_may_write: false,
+            no_signer: row.signer == "-",
         }
     }
 
@@ -97,6 +141,12 @@ impl Exclusion {
         if !self.signer.is_empty() {
             all.push(Cond::Valid);
             all.push(Cond::Text(Field::Subject, self.signer.clone()));
+        }
+        if self.no_signer {
+            all.push(Cond::Not(Box::new(Cond::Text(
+                Field::Subject,
+                vec!["*".into()],
+            ))));
         }
         Cond::All(all)
     }
@@ -146,10 +196,23 @@ pub struct Analytic {
     pub exclusions: Vec<Exclusion>,
     pub expired: Vec<Expired>,
     pub windows: Windows,
+    /// How many baseline rows became exclusions, and the thresholds that chose them.
+    pub baseline: Option<BaselineSummary>,
+}
+
+/// The baseline rows an export includes.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct BaselineSummary {
+    pub rows: usize,
+    pub of: usize,
+    pub min_hosts: u32,
+    pub min_days: u32,
+    pub include_unsigned: bool,
 }
 
 impl Analytic {
-    /// The analytic `dllhound scan` runs with `cfg` (baseline aside).
+    /// The analytic `dllhound scan` runs with `cfg`; a baseline in `cfg` becomes one exclusion per
+    /// row that meets its thresholds, after the allowlist.
     pub fn from_config(cfg: &Config) -> Analytic {
         let window = |flag: &str| {
             cfg.windows
@@ -157,19 +220,39 @@ impl Analytic {
                 .copied()
                 .unwrap_or(dllhound_detect::branches::DEFAULT_WINDOW_MS)
         };
+        let mut exclusions: Vec<Exclusion> = cfg
+            .tuning
+            .entries()
+            .iter()
+            .map(Exclusion::from_entry)
+            .collect();
+        let baseline = cfg.baseline.as_ref().map(|p| {
+            let common: Vec<&BaselineRow> = p
+                .baseline
+                .rows
+                .iter()
+                .filter(|r| r.hosts >= p.min_hosts || r.days >= p.min_days)
+                .collect();
+            for (n, r) in common.iter().enumerate() {
+                exclusions.push(Exclusion::from_baseline(n + 1, r, p.include_unsigned));
+            }
+            BaselineSummary {
+                rows: common.len(),
+                of: p.baseline.rows.len(),
+                min_hosts: p.min_hosts,
+                min_days: p.min_days,
+                include_unsigned: p.include_unsigned,
+            }
+        });
         Analytic {
+            baseline,
             classes: cfg
                 .path_classes
                 .globs()
                 .iter()
                 .map(|(c, g)| (*c, g.clone(), Glob::parse(g)))
                 .collect(),
-            exclusions: cfg
-                .tuning
-                .entries()
-                .iter()
-                .map(Exclusion::from_entry)
-                .collect(),
+            exclusions,
             expired: cfg
                 .tuning
                 .expired()

@@ -208,6 +208,9 @@ pub struct Export {
     pub excluded: Vec<Expired>,
     /// Windows in milliseconds, by branch.
     pub windows: serde_json::Value,
+    /// The learned baseline rows included as exclusions (`--include-baseline`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<analytic::BaselineSummary>,
     #[serde(skip)]
     target_kind: Option<Target>,
 }
@@ -233,6 +236,7 @@ pub fn export(target: Target, a: &Analytic) -> Export {
             "follow_on_exec": a.windows.follow_on_ms,
             "outbound_network": a.windows.network_ms,
         }),
+        baseline: a.baseline,
         target_kind: Some(target),
     }
 }
@@ -288,6 +292,16 @@ impl Export {
             line(&format!(
                 "expired allowlist entries left out: {}",
                 v.join(", ")
+            ));
+        }
+        if let Some(b) = &self.baseline {
+            line(&format!(
+                "baseline: {} of {} learned rows included as exclusions (seen on at least {} hosts or {} days{}); their patterns' placeholders (<user>, <guid>, <hex>, <n>) match any run",
+                b.rows,
+                b.of,
+                b.min_hosts,
+                b.min_days,
+                if b.include_unsigned { ", unsigned modules too" } else { "" }
             ));
         }
         line("what this export cannot express exactly:");

@@ -21,9 +21,9 @@ fn python() -> PathBuf {
 }
 
 /// The EQL engine's pairs per branch.
-fn run_eql(docs: &[serde_json::Value]) -> BTreeMap<String, BTreeSet<Pair>> {
+fn run_eql(docs: &[serde_json::Value], cfg: &Config) -> BTreeMap<String, BTreeSet<Pair>> {
     let dir = scratch("eql");
-    let x = export(Target::Eql, &Analytic::from_config(&Config::default()));
+    let x = export(Target::Eql, &Analytic::from_config(cfg));
     let manifest = dir.join("manifest.json");
     std::fs::write(&manifest, x.manifest().to_string()).expect("manifest");
     let hits = run_harness(&python(), "eql_run.py", &manifest, docs, &dir);
@@ -43,7 +43,8 @@ fn run_eql(docs: &[serde_json::Value]) -> BTreeMap<String, BTreeSet<Pair>> {
 #[ignore = "needs DLLHOUND_EQL_PYTHON (a Python with PyPI eql)"]
 fn eql_engine_agrees_with_dllhound_per_branch_on_a_simulated_fleet() {
     let (groups, planted) = fleet();
-    let (engine, docs) = engine_and_docs(groups, ecs::document);
+    let cfg = Config::default();
+    let (engine, docs) = engine_and_docs(groups, ecs::document, &cfg);
     for p in &planted {
         let want = pair("fleet", &p.host, &p.dll);
         assert!(
@@ -54,7 +55,7 @@ fn eql_engine_agrees_with_dllhound_per_branch_on_a_simulated_fleet() {
     compare(
         "EQL, simulated fleet:",
         &engine,
-        &run_eql(&docs),
+        &run_eql(&docs, &cfg),
         &["fresh_write", "outbound_network"],
     );
 }
@@ -62,11 +63,40 @@ fn eql_engine_agrees_with_dllhound_per_branch_on_a_simulated_fleet() {
 #[test]
 #[ignore = "needs DLLHOUND_REAL_DATA (the shared recordings) and DLLHOUND_EQL_PYTHON (PyPI eql)"]
 fn eql_engine_agrees_with_dllhound_per_branch_on_the_real_recordings() {
-    let (engine, docs) = engine_and_docs(real_groups(), ecs::document);
+    let cfg = Config::default();
+    let (engine, docs) = engine_and_docs(real_groups(), ecs::document, &cfg);
     compare(
         "EQL, real recordings:",
         &engine,
-        &run_eql(&docs),
+        &run_eql(&docs, &cfg),
+        &["fresh_write", "outbound_network"],
+    );
+}
+
+#[test]
+#[ignore = "needs DLLHOUND_REAL_DATA (the shared recordings) and DLLHOUND_EQL_PYTHON (PyPI eql)"]
+fn eql_engine_agrees_with_dllhound_with_a_learned_baseline_folded_in() {
+    let cfg = Config {
+        baseline: Some(common::real_baseline()),
+        ..Config::default()
+    };
+    let mut groups = real_groups();
+    groups.extend(fleet().0);
+    let (without, _) = engine_and_docs(groups.clone(), ecs::document, &Config::default());
+    let (engine, docs) = engine_and_docs(groups, ecs::document, &cfg);
+    let suppressed: usize = common::BRANCHES
+        .iter()
+        .map(|b| without[b].len() - engine[b].len())
+        .sum();
+    eprintln!("the baseline suppresses {suppressed} branch pairs");
+    assert!(
+        suppressed > 0,
+        "the baseline must suppress something for this test to mean anything"
+    );
+    compare(
+        "EQL, real recordings, with the baseline:",
+        &engine,
+        &run_eql(&docs, &cfg),
         &["fresh_write", "outbound_network"],
     );
 }

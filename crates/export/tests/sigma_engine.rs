@@ -83,7 +83,7 @@ fn every_exported_file_passes_sigma_check() {
 #[ignore = "needs DLLHOUND_SIGMA_PYTHON (pySigma 2 with the SQLite backend)"]
 fn sigma_correlations_agree_with_dllhound_per_branch_on_a_simulated_fleet() {
     let (groups, _) = fleet();
-    let (engine, docs) = engine_and_docs(groups, sysmon::document);
+    let (engine, docs) = engine_and_docs(groups, sysmon::document, &Config::default());
     compare(
         "Sigma, simulated fleet:",
         &engine,
@@ -95,7 +95,7 @@ fn sigma_correlations_agree_with_dllhound_per_branch_on_a_simulated_fleet() {
 #[test]
 #[ignore = "needs DLLHOUND_REAL_DATA and DLLHOUND_SIGMA_PYTHON (pySigma 2 with the SQLite backend)"]
 fn sigma_correlations_agree_with_dllhound_per_branch_on_the_real_recordings() {
-    let (engine, docs) = engine_and_docs(real_groups(), sysmon::document);
+    let (engine, docs) = engine_and_docs(real_groups(), sysmon::document, &Config::default());
     compare(
         "Sigma, real recordings:",
         &engine,

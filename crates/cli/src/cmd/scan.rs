@@ -139,6 +139,23 @@ pub fn analytic_config(a: &AnalyticArgs) -> Result<Config> {
     Ok(cfg)
 }
 
+/// A baseline file and when its rows suppress.
+pub fn baseline_policy(
+    path: &std::path::Path,
+    min_hosts: u32,
+    min_days: u32,
+    include_unsigned: bool,
+) -> Result<BaselinePolicy> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(BaselinePolicy {
+        baseline: Baseline::from_json(&text, &path.display().to_string())?,
+        min_hosts,
+        min_days,
+        include_unsigned,
+    })
+}
+
 /// The detection settings the options ask for.
 pub fn config(a: &DetectArgs) -> Result<Config> {
     let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
@@ -148,14 +165,12 @@ pub fn config(a: &DetectArgs) -> Result<Config> {
     cfg.signals = a.signals;
     cfg.keep_suppressed = a.show_suppressed;
     if let Some(p) = &a.baseline {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        cfg.baseline = Some(BaselinePolicy {
-            baseline: Baseline::from_json(&text, &p.display().to_string())?,
-            min_hosts: a.baseline_min_hosts,
-            min_days: a.baseline_min_days,
-            include_unsigned: a.baseline_unsigned,
-        });
+        cfg.baseline = Some(baseline_policy(
+            p,
+            a.baseline_min_hosts,
+            a.baseline_min_days,
+            a.baseline_unsigned,
+        )?);
     }
     Ok(cfg)
 }

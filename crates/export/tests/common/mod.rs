@@ -74,15 +74,15 @@ pub const BRANCHES: [&str; 3] = ["fresh_write", "follow_on_exec", "outbound_netw
 pub fn engine_and_docs(
     groups: Vec<(String, Vec<Event>)>,
     render: fn(&Event) -> serde_json::Value,
+    cfg: &Config,
 ) -> (
     BTreeMap<&'static str, BTreeSet<Pair>>,
     Vec<serde_json::Value>,
 ) {
-    let cfg = Config::default();
     let mut docs = Vec::new();
     let mut engine: BTreeMap<&'static str, BTreeSet<Pair>> = BTreeMap::new();
     for (name, evs) in groups {
-        let found = alerts(&evs, &cfg);
+        let found = alerts(&evs, cfg);
         for b in BRANCHES {
             engine
                 .entry(b)
@@ -166,6 +166,27 @@ pub fn run_harness(
             (s("rule"), pair(&s("group"), &s("host"), &s("dll")))
         })
         .collect()
+}
+
+/// A baseline learned from every shared recording, suppressing patterns seen on 2 hosts or days.
+pub fn real_baseline() -> dllhound_detect::baseline::BaselinePolicy {
+    let files: Vec<PathBuf> = recordings(&data_dir())
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    let (inputs, errors) = expand_inputs(&files);
+    assert!(errors.is_empty(), "{errors:?}");
+    let (_, baseline) = dllhound_engine::learn_baseline(
+        &inputs,
+        &ReadOptions::default(),
+        &dllhound_detect::PathClasses::builtin(),
+    );
+    dllhound_detect::baseline::BaselinePolicy {
+        baseline,
+        min_hosts: 1,
+        min_days: 1,
+        include_unsigned: true,
+    }
 }
 
 /// A scratch folder for one test.
