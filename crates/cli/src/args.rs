@@ -392,13 +392,21 @@ pub struct ExportArgs {
     pub explain: Option<ExplainTarget>,
     #[command(flatten)]
     pub analytic: AnalyticArgs,
-    /// Also export the rows of this learned baseline (`dllhound baseline learn`) that are common
-    /// enough to suppress, as exclusions (with --include-baseline).
-    #[arg(long, requires = "include_baseline")]
-    pub baseline: Option<PathBuf>,
-    /// Export --baseline's common rows as exclusions, as `scan --baseline` would apply them.
+    /// The learned baseline (exported only with --include-baseline).
+    #[command(flatten)]
+    pub baseline: BaselineArgs,
+    /// Export --baseline's rows that are common enough to suppress as exclusions, as
+    /// `scan --baseline` applies them.
     #[arg(long, requires = "baseline")]
     pub include_baseline: bool,
+}
+
+/// A learned baseline and when its rows suppress: shared by `scan`, `stream`, `explain`, `export`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// A baseline from `dllhound baseline learn`: suppress triggers whose pattern is common.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
     /// With --baseline: a pattern seen on at least this many hosts is common.
     #[arg(long, default_value_t = 3)]
     pub baseline_min_hosts: u32,
@@ -444,18 +452,9 @@ pub struct DetectArgs {
     /// Also emit uncorroborated triggers as low-severity signals.
     #[arg(long)]
     pub signals: bool,
-    /// A baseline from `dllhound baseline learn`: suppress triggers whose pattern is common.
-    #[arg(long)]
-    pub baseline: Option<PathBuf>,
-    /// With --baseline: a pattern seen on at least this many hosts is common.
-    #[arg(long, default_value_t = 3)]
-    pub baseline_min_hosts: u32,
-    /// With --baseline: a pattern seen on at least this many distinct days is common.
-    #[arg(long, default_value_t = 3)]
-    pub baseline_min_days: u32,
-    /// With --baseline: also let it suppress unsigned, invalid and expired modules.
-    #[arg(long)]
-    pub baseline_unsigned: bool,
+    /// The learned baseline and when it suppresses.
+    #[command(flatten)]
+    pub baseline: BaselineArgs,
     /// Also list suppressed triggers, each with the allowlist entry or baseline row responsible.
     #[arg(long)]
     pub show_suppressed: bool,

@@ -333,3 +333,38 @@ pub fn rule_id(branch: &str) -> String {
         other => format!("an0052-{}", other.replace('_', "-")),
     }
 }
+
+/// Whole seconds, rounded up: a window in a language that counts seconds is never narrower.
+pub fn seconds(ms: i64) -> i64 {
+    (ms + 999) / 1000
+}
+
+/// A deterministic UUID for a rule name: the same export always gets the same ids, so importing
+/// it again updates the rules instead of duplicating them.
+pub fn rule_uuid(name: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("https://dllhound/an0052/{name}").as_bytes(),
+    )
+    .to_string()
+}
+
+/// The approximations of `list` that concern `branch`: an item that starts with branch tags
+/// (`(a) fresh write: …`, `(b), (c): …`) concerns those branches, any other item every branch.
+pub fn for_branch(list: &[&str], branch: &str) -> Vec<String> {
+    let letter = match branch {
+        "fresh_write" => 'a',
+        "follow_on_exec" => 'b',
+        _ => 'c',
+    };
+    list.iter()
+        .filter(|item| {
+            if !item.starts_with('(') {
+                return true;
+            }
+            let head = item.split(':').next().unwrap_or("");
+            head.contains(&format!("({letter})"))
+        })
+        .map(|s| s.to_string())
+        .collect()
+}

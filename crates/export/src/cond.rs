@@ -144,6 +144,24 @@ pub fn lines(d: &dyn Dialect, c: &Cond, indent: &str) -> String {
     out
 }
 
+/// True when the parentheses of `s` balance (so `(s)` can lose its outer pair).
+pub fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
 /// `s` with its whitespace runs as single spaces and without characters that end a comment.
 pub fn one_line(s: &str) -> String {
     s.split_whitespace()

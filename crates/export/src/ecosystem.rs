@@ -35,16 +35,6 @@ pub const SENTINEL: Spec = Spec {
     comment_end: "",
 };
 
-/// A deterministic UUID for a rule name (the same export always gets the same ids, so a
-/// re-import updates the rules instead of duplicating them).
-fn uuid(name: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_URL,
-        format!("https://dllhound/an0052/{name}").as_bytes(),
-    )
-    .to_string()
-}
-
 fn title(branch: Option<&str>) -> &'static str {
     match branch {
         Some("fresh_write") => "AN0052 suspicious DLL loaded shortly after it was written",
@@ -77,7 +67,7 @@ pub fn elastic(a: &Analytic) -> Vec<Rule> {
         .into_iter()
         .map(|r| {
             let v = json!({
-                "rule_id": uuid(&format!("elastic-rule/{}", r.id)),
+                "rule_id": crate::analytic::rule_uuid(&format!("elastic-rule/{}", r.id)),
                 "name": title(r.branch),
                 "description": DESCRIPTION,
                 "type": "eql",
@@ -189,7 +179,7 @@ entityMappings:
 version: 1.0.0
 kind: Scheduled
 ",
-        id = uuid("an0052-sentinel"),
+        id = crate::analytic::rule_uuid("an0052-sentinel"),
         name = title(None),
         desc = block(&desc, "  "),
         period = 60 + window_min,

@@ -19,7 +19,7 @@
 //! Strings are compared with `like~` (case-insensitive in Elasticsearch and in the Python engine
 //! alike); `?` in a pattern is one character (Elasticsearch's reading).
 
-use crate::analytic::{rule_id, Analytic};
+use crate::analytic::{for_branch, rule_id, seconds, Analytic};
 use crate::cond::{executors, lines, Cond, Dialect, Field, NOT_OUTBOUND_CIDRS};
 use crate::{Rule, Target};
 
@@ -43,7 +43,7 @@ pub const APPROXIMATIONS: &[&str] = &[
     "(b) follow-on execution: EQL cannot test that a command line names the DLL, so the rule asks for a rundll32/regsvr32 process that itself loads the suspicious module; a rundll32 started by another process, and rundll32 recognised by its command line's shape alone, are not seen",
     "(a) fresh write: the write and the load join on file.path as logged, so a write spelled differently (8.3 short names, \\Device\\HarddiskVolumeN), a write of an alternate data stream (x.dll:Zone.Identifier) or of a download in progress (x.dll.crdownload) does not join; Elasticsearch compares join keys case-sensitively",
     "(a) fresh write: an allowlist entry that expects certain writers is applied on the write (its writers writing a path it covers do not corroborate), whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion in (b) and (c); the engine voids it when an unexpected process freshly wrote the module, which rule (a) then reports",
+    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion; the engine voids it when an unexpected process freshly wrote the module, which rule (a) then reports",
     "`*` in a pattern also crosses folders, where the engine keeps it inside one folder",
     "process starts come from Sysmon event 1 only (Security 4688 lives in another data stream)",
     "signer state is read from winlog.event_data.Signed and file.code_signature.status; MDE-style certificate joins are not available",
@@ -138,11 +138,6 @@ impl Dialect for Eql {
     }
 }
 
-fn seconds(ms: i64) -> i64 {
-    // `maxspan` takes whole units; round up so the rule is never narrower than the window.
-    (ms + 999) / 1000
-}
-
 fn step(category: &str, codes: &[&str], cond: &Cond) -> String {
     let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
     if matches!(cond, Cond::All(v) if v.is_empty()) {
@@ -197,22 +192,7 @@ pub fn rules(a: &Analytic) -> Vec<Rule> {
         branch: Some(b),
         language: Target::Eql.language(),
         query: q,
-        approximations: branch_approximations(b),
+        approximations: for_branch(APPROXIMATIONS, b),
     })
     .collect()
-}
-
-fn branch_approximations(branch: &str) -> Vec<String> {
-    let tag = match branch {
-        "fresh_write" => "(a)",
-        "follow_on_exec" => "(b)",
-        _ => "(c)",
-    };
-    APPROXIMATIONS
-        .iter()
-        .filter(|a| !a.starts_with('(') || a.starts_with(tag))
-        .filter(|a| !(tag != "(a)" && a.starts_with("(a)")))
-        .filter(|a| !(tag == "(a)" && a.starts_with("a broad")))
-        .map(|a| a.to_string())
-        .collect()
 }

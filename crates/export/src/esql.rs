@@ -9,7 +9,7 @@
 //! the window. Unlike EQL, ES|QL compares fields, so the main-module test is exact; the signer
 //! state is computed with the engine's own reading of `Signed` and `SignatureStatus`.
 
-use crate::analytic::{rule_id, Analytic};
+use crate::analytic::{for_branch, rule_id, Analytic};
 use crate::cond::{executors, inline, lines, Cond, Dialect, Field, NOT_OUTBOUND_CIDRS};
 use crate::{Rule, Spec};
 
@@ -33,7 +33,7 @@ pub const APPROXIMATIONS: &[&str] = &[
     "(b) follow-on execution: ES|QL cannot test, across events, that a command line names the DLL; the query asks for a rundll32/regsvr32 process that itself loads the suspicious module",
     "(a) fresh write: the write and the load are grouped by the lower-cased path as logged (8.3 short names, \\Device\\HarddiskVolumeN, alternate data streams and downloads in progress do not group)",
     "(a) fresh write: an allowlist entry that expects certain writers is applied on the write, whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion in (b) and (c); the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
+    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion; the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
     "\"not the executable of a process the loader started\" is not tested (only \"not the process's own executable\")",
     "`*` in a LIKE pattern also crosses folders, where the engine keeps it inside one folder",
 ];
@@ -256,19 +256,7 @@ pub fn rules(a: &Analytic) -> Vec<Rule> {
         branch: Some(b),
         language: "esql",
         query: q,
-        approximations: APPROXIMATIONS
-            .iter()
-            .filter(|x| {
-                let tag = match b {
-                    "fresh_write" => "(a)",
-                    "follow_on_exec" => "(b)",
-                    _ => "(c)",
-                };
-                (!x.starts_with('(') || x.starts_with(tag))
-                    && !(b == "fresh_write" && x.starts_with("a broad"))
-            })
-            .map(|x| x.to_string())
-            .collect(),
+        approximations: for_branch(APPROXIMATIONS, b),
     })
     .collect()
 }

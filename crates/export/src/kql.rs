@@ -40,7 +40,7 @@ pub const APPROXIMATIONS: &[&str] = &[
     "(b) follow-on execution: the command line must contain the DLL's file name, or its stem followed by a comma; the engine also asks that the name be a whole word under the DLL's own folder, and follows `-sta {CLSID}` through the registry",
     "(a) fresh write: writes and loads join on the lower-cased path as MDE logs it (8.3 short names, alternate data streams and downloads in progress do not join)",
     "(a) fresh write: an allowlist entry that expects certain writers is applied on the write (its writers writing a path it covers do not corroborate), whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion in (b) and (c); the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
+    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion; the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
     "\"not the executable of a process the loader started\" is not tested (only \"not the process's own executable\")",
     "MDE samples and caps some events per device and day: what it did not record cannot be joined",
 ];
@@ -120,27 +120,10 @@ impl Dialect for Kql {
             inner
                 .strip_prefix('(')
                 .and_then(|s| s.strip_suffix(')'))
-                .filter(|s| balanced(s))
+                .filter(|s| crate::cond::balanced(s))
                 .unwrap_or(inner)
         )
     }
-}
-
-fn balanced(s: &str) -> bool {
-    let mut depth = 0i32;
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    depth == 0
 }
 
 fn timespan(ms: i64) -> String {

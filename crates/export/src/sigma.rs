@@ -22,7 +22,7 @@
 //! disagree on the default). Backslashes in values are doubled: a single `\` before `*` would
 //! escape the wildcard.
 
-use crate::analytic::Analytic;
+use crate::analytic::{for_branch, seconds, Analytic};
 use crate::cond::{executors, one_line, Cond, Field, NOT_OUTBOUND_CIDRS};
 use crate::Rule;
 
@@ -46,10 +46,10 @@ pub const APPROXIMATIONS: &[&str] = &[
     "(b) follow-on execution: Sigma groups by equality only, so it cannot test that a command line names the DLL; the correlation asks for a rundll32/regsvr32 process that itself loads the suspicious module",
     "(a) fresh write: the write and the load are grouped by the path as logged (engines lower-case it), so a write spelled differently (8.3 short names, \\Device\\HarddiskVolumeN), of a download in progress, or of an alternate data stream (Sysmon 15, which is therefore not read) does not group with its load",
     "(a) fresh write: an allowlist entry that expects certain writers is applied on the write rule (its writers writing a path it covers are not matched), whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "a broad allowlist entry (allow_unsigned or any signer) is a plain filter in (b) and (c); the engine voids it when an unexpected process freshly wrote the module, which correlation (a) then reports",
+    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is a plain filter; the engine voids it when an unexpected process freshly wrote the module, which correlation (a) then reports",
     "`*` in a value also crosses folders, where the engine keeps it inside one folder",
     "process starts come from Sysmon event 1 only (Security 4688 is another log source)",
-    "an engine with one-second timestamps may see a connection in the same second as the load as before it",
+    "(c) outbound network: an engine with one-second timestamps may see a connection in the same second as the load as before it",
 ];
 
 /// How exactly each part is expressed (`dllhound export --explain sigma`).
@@ -311,28 +311,11 @@ impl Detection {
         let condition = condition
             .strip_prefix('(')
             .and_then(|c| c.strip_suffix(')'))
-            .filter(|c| balanced(c))
+            .filter(|c| crate::cond::balanced(c))
             .unwrap_or(condition);
         out.push_str(&format!("    condition: {condition}\n"));
         out
     }
-}
-
-fn balanced(s: &str) -> bool {
-    let mut depth = 0i32;
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return false;
-                }
-            }
-            _ => {}
-        }
-    }
-    depth == 0
 }
 
 /// The IPv4-mapped spellings (`::ffff:127.0.0.1`) of the not-outbound IPv4 blocks, as prefixes: a
@@ -353,19 +336,6 @@ fn v4_mapped_prefixes() -> Vec<String> {
         }
     }
     out
-}
-
-/// A deterministic UUID for a rule name (Sigma ids are UUIDs; the same name always gets the same).
-fn uuid(name: &str) -> String {
-    uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_URL,
-        format!("https://dllhound/an0052/{name}").as_bytes(),
-    )
-    .to_string()
-}
-
-fn seconds(ms: i64) -> String {
-    format!("{}s", (ms + 999) / 1000)
 }
 
 /// The Sigma log source category of each Sysmon event the rules read (what a Sysmon pipeline
@@ -392,7 +362,7 @@ fn detection_rule(
     format!(
         "title: {}\nid: {}\nname: {name}\nstatus: experimental\ndescription: {}\nreferences:\n    - https://attack.mitre.org/techniques/T1574/002/\nauthor: dllhound\ndate: 2026-12-01\ntags:\n    - attack.persistence\n    - attack.privilege-escalation\n    - attack.defense-evasion\n    - attack.t1574.002\nlogsource:\n    product: windows\n    category: {category}\n{}falsepositives:\n    - Software that installs and loads its own DLLs from user-writable folders\nlevel: informational\n",
         yq(title),
-        uuid(name),
+        crate::analytic::rule_uuid(name),
         yq(description),
         d.render(&condition),
     )
@@ -408,9 +378,9 @@ fn correlation(
     level: &str,
 ) -> String {
     format!(
-        "title: {}\nid: {}\nname: {id}\nstatus: experimental\ndescription: {}\nauthor: dllhound\ndate: 2026-12-01\ntags:\n    - attack.t1574.002\ncorrelation:\n    type: temporal_ordered\n    rules:\n        - {}\n        - {}\n{group_by}    timespan: {}\n    condition:\n        gte: 2\nfalsepositives:\n    - Software that installs and loads its own DLLs from user-writable folders\nlevel: {level}\n",
+        "title: {}\nid: {}\nname: {id}\nstatus: experimental\ndescription: {}\nauthor: dllhound\ndate: 2026-12-01\ntags:\n    - attack.t1574.002\ncorrelation:\n    type: temporal_ordered\n    rules:\n        - {}\n        - {}\n{group_by}    timespan: {}s\n    condition:\n        gte: 2\nfalsepositives:\n    - Software that installs and loads its own DLLs from user-writable folders\nlevel: {level}\n",
         yq(title),
-        uuid(id),
+        crate::analytic::rule_uuid(id),
         yq(&format!("MITRE ATT&CK AN0052 (exported by dllhound): {title}")),
         rules[0],
         rules[1],
@@ -522,25 +492,10 @@ pub fn rules(a: &Analytic) -> Vec<Rule> {
             id: id.to_string(),
             branch: Some(branch),
             language: "sigma",
-            approximations: branch_approximations(branch),
+            approximations: for_branch(APPROXIMATIONS, branch),
         });
     }
     out
-}
-
-fn branch_approximations(branch: &str) -> Vec<String> {
-    let tag = match branch {
-        "fresh_write" => "(a)",
-        "follow_on_exec" => "(b)",
-        _ => "(c)",
-    };
-    APPROXIMATIONS
-        .iter()
-        .filter(|a| !a.starts_with('(') || a.starts_with(tag))
-        .filter(|a| !(tag == "(a)" && a.starts_with("a broad")))
-        .filter(|a| !(tag != "(c)" && a.starts_with("an engine with one-second")))
-        .map(|a| a.to_string())
-        .collect()
 }
 
 /// The file a rule is written to in `-o DIR`.

@@ -14,7 +14,7 @@
 //! branches that hold. No offline SPL parser or engine exists: the export is checked by golden
 //! tests only.
 
-use crate::analytic::Analytic;
+use crate::analytic::{seconds, Analytic};
 use crate::cond::{executors, inline, one_line, Cond, Dialect, Field, NOT_OUTBOUND_CIDRS};
 use crate::glob::{any_regex, wildcard_regex};
 use crate::Rule;
@@ -39,7 +39,7 @@ pub const APPROXIMATIONS: &[&str] = &[
     "(b) follow-on execution: the command line must contain the DLL's file name, or its stem followed by a comma; the engine also asks that the name be a whole word under the DLL's own folder, and follows `-sta {CLSID}` through the registry",
     "(a) fresh write: writes and loads join on the lower-cased path as logged, so a write spelled differently (8.3 short names, \\Device\\HarddiskVolumeN), of an alternate data stream or of a download in progress does not join",
     "(a) fresh write: an allowlist entry that expects certain writers is applied on the write (its writers writing a path it covers do not corroborate), whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion in (b) and (c); the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
+    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion; the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
     "\"not the executable of a process the loader started\" is not tested (only \"not the process's own executable\")",
     "process starts come from Sysmon event 1 only (Security 4688 is another source)",
 ];
@@ -171,10 +171,6 @@ impl Dialect for Spl {
 
 fn regex_escape(s: &str) -> String {
     s.replace('.', "\\.")
-}
-
-fn seconds(ms: i64) -> i64 {
-    (ms + 999) / 1000
 }
 
 const SOURCE: &str = "source=\"XmlWinEventLog:Microsoft-Windows-Sysmon/Operational\"";

@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{compare, ecs, engine_and_docs, fleet, pair, real_groups, run_harness, scratch, Pair};
+use common::{
+    by_branch, compare, ecs, engine_and_docs, fleet, pair, real_groups, run_harness, scratch, Pair,
+};
 use dllhound_detect::Config;
 use dllhound_export::{export, Analytic, Target};
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,15 +30,7 @@ fn run_eql(docs: &[serde_json::Value], cfg: &Config) -> BTreeMap<String, BTreeSe
     std::fs::write(&manifest, x.manifest().to_string()).expect("manifest");
     let hits = run_harness(&python(), "eql_run.py", &manifest, docs, &dir);
     let _ = std::fs::remove_dir_all(&dir);
-    let mut by_branch: BTreeMap<String, BTreeSet<Pair>> = BTreeMap::new();
-    for (rule, p) in hits {
-        let branch = x.rules.iter().find(|r| r.id == rule).and_then(|r| r.branch);
-        by_branch
-            .entry(branch.unwrap_or("?").to_string())
-            .or_default()
-            .insert(p);
-    }
-    by_branch
+    by_branch(&x, hits)
 }
 
 #[test]

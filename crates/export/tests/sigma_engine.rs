@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{compare, engine_and_docs, fleet, real_groups, run_harness, scratch, sysmon, Pair};
+use common::{
+    by_branch, compare, engine_and_docs, fleet, real_groups, run_harness, scratch, sysmon, Pair,
+};
 use dllhound_detect::Config;
 use dllhound_export::{export, Analytic, Target};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,15 +40,7 @@ fn run_sigma(docs: &[serde_json::Value]) -> BTreeMap<String, BTreeSet<Pair>> {
     );
     let hits = run_harness(&python, "sigma_run.py", &rules, docs, &dir);
     let _ = std::fs::remove_dir_all(&dir);
-    let mut by_branch: BTreeMap<String, BTreeSet<Pair>> = BTreeMap::new();
-    for (rule, p) in hits {
-        let branch = x.rules.iter().find(|r| r.id == rule).and_then(|r| r.branch);
-        by_branch
-            .entry(branch.unwrap_or("?").to_string())
-            .or_default()
-            .insert(p);
-    }
-    by_branch
+    by_branch(&x, hits)
 }
 
 #[test]

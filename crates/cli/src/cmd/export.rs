@@ -33,14 +33,10 @@ pub fn run(a: ExportArgs) -> Result<ExitCode> {
         }
     }
     let mut cfg = super::scan::analytic_config(&a.analytic)?;
-    if let (Some(p), true) = (&a.baseline, a.include_baseline) {
-        cfg.baseline = Some(super::scan::baseline_policy(
-            p,
-            a.baseline_min_hosts,
-            a.baseline_min_days,
-            a.baseline_unsigned,
-        )?);
+    if a.baseline.baseline.is_some() && !a.include_baseline {
+        bail!("--baseline is exported only with --include-baseline (its common rows become exclusions)");
     }
+    cfg.baseline = super::scan::baseline_policy(&a.baseline)?;
     let x = export(target, &Analytic::from_config(&cfg));
     if let (Some(files), Some(dir), ExportFormat::Text) = (x.files(), &a.output, a.format) {
         // One file per rule, as Sigma tooling (sigma check, sigma convert) reads a folder.

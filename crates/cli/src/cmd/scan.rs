@@ -1,6 +1,6 @@
 //! `dllhound scan`: the batch pipeline ([`dllhound_engine::scan`]) with the chosen tuning and output.
 
-use crate::args::{AnalyticArgs, DetectArgs, GroupBy, OutputFormat, ScanArgs};
+use crate::args::{AnalyticArgs, BaselineArgs, DetectArgs, GroupBy, OutputFormat, ScanArgs};
 use crate::summary::Summary;
 use anyhow::{Context, Result};
 use dllhound_detect::baseline::{Baseline, BaselinePolicy};
@@ -139,21 +139,19 @@ pub fn analytic_config(a: &AnalyticArgs) -> Result<Config> {
     Ok(cfg)
 }
 
-/// A baseline file and when its rows suppress.
-pub fn baseline_policy(
-    path: &std::path::Path,
-    min_hosts: u32,
-    min_days: u32,
-    include_unsigned: bool,
-) -> Result<BaselinePolicy> {
+/// The baseline the options name, and when its rows suppress (`None` without --baseline).
+pub fn baseline_policy(a: &BaselineArgs) -> Result<Option<BaselinePolicy>> {
+    let Some(path) = &a.baseline else {
+        return Ok(None);
+    };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(BaselinePolicy {
+    Ok(Some(BaselinePolicy {
         baseline: Baseline::from_json(&text, &path.display().to_string())?,
-        min_hosts,
-        min_days,
-        include_unsigned,
-    })
+        min_hosts: a.baseline_min_hosts,
+        min_days: a.baseline_min_days,
+        include_unsigned: a.baseline_unsigned,
+    }))
 }
 
 /// The detection settings the options ask for.
@@ -164,14 +162,7 @@ pub fn config(a: &DetectArgs) -> Result<Config> {
     cfg.memory_cap = engine_budget(a.max_memory.0);
     cfg.signals = a.signals;
     cfg.keep_suppressed = a.show_suppressed;
-    if let Some(p) = &a.baseline {
-        cfg.baseline = Some(baseline_policy(
-            p,
-            a.baseline_min_hosts,
-            a.baseline_min_days,
-            a.baseline_unsigned,
-        )?);
-    }
+    cfg.baseline = baseline_policy(&a.baseline)?;
     Ok(cfg)
 }
 

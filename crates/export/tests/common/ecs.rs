@@ -3,7 +3,7 @@
 //! registry, certificates, Security 4688) are rendered with their own event code so no rule reads
 //! them, as in Elasticsearch, where they live in other data streams or are not corroborators.
 
-use dllhound_model::{Event, EventKind, FileWriteKind, ProcessKey, SignatureState, WinPath};
+use dllhound_model::{Event, EventKind, FileWriteKind, ProcessKey, WinPath};
 use serde_json::{json, Map, Value};
 
 fn iso(ms: i64) -> String {
@@ -59,17 +59,6 @@ fn file_path(m: &mut Map<String, Value>, p: &WinPath) {
     }
 }
 
-/// The `(Signed, SignatureStatus)` Sysmon would have logged for this state.
-fn signed_status(s: SignatureState) -> (&'static str, &'static str) {
-    match s {
-        SignatureState::Valid => ("true", "Valid"),
-        SignatureState::Unsigned => ("false", "Unavailable"),
-        SignatureState::Invalid => ("true", "Revoked"),
-        SignatureState::Expired => ("true", "Expired"),
-        SignatureState::Unknown => ("true", "Unavailable"),
-    }
-}
-
 /// The document, with `event.category` as the pipeline sets it (`process` for 1 and 7).
 pub fn document(e: &Event) -> Value {
     let mut m = Map::new();
@@ -96,7 +85,7 @@ pub fn document(e: &Event) -> Value {
         EventKind::ImageLoad(l) => {
             process(&mut m, &l.process, l.pid, &l.image);
             file_path(&mut m, &l.dll);
-            let (signed, status) = signed_status(l.signature.state);
+            let (signed, status) = super::sysmon::signed_status(l.signature.state);
             set(&mut m, "winlog.event_data.Signed", signed);
             set(&mut m, "file.code_signature.status", status);
             set(

@@ -127,6 +127,21 @@ pub fn fleet() -> (Vec<(String, Vec<Event>)>, Vec<dllhound_simulate::Planted>) {
     (vec![("fleet".into(), evs)], planted)
 }
 
+/// The harness's hits per branch, by the rules' branches in the export `x`.
+pub fn by_branch(
+    x: &dllhound_export::Export,
+    hits: Vec<(String, Pair)>,
+) -> BTreeMap<String, BTreeSet<Pair>> {
+    let mut out: BTreeMap<String, BTreeSet<Pair>> = BTreeMap::new();
+    for (rule, p) in hits {
+        let branch = x.rules.iter().find(|r| r.id == rule).and_then(|r| r.branch);
+        out.entry(branch.unwrap_or("?").to_string())
+            .or_default()
+            .insert(p);
+    }
+    out
+}
+
 /// Runs `script` (a harness in `tests/engines`) with `python` on `first_arg` and the documents;
 /// returns its JSON lines `{"group", "rule", "host", "dll"}` as (rule, pair).
 pub fn run_harness(
