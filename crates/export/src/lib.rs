@@ -10,7 +10,17 @@
 //! * [`glob`] turns the engine's path globs into regular expressions and wildcard patterns over
 //!   paths as they are logged;
 //! * one module per target renders the trees on that target's profile (its field names are in the
-//!   module's docs): [`eql`] (Elastic EQL, one `sequence` per branch).
+//!   module's docs): [`sigma`] (detection rules joined by `temporal_ordered` correlations),
+//!   [`eql`] (one `sequence` per branch), [`esql`] (one `STATS` query per branch), [`kql`]
+//!   (Defender advanced hunting, one query with a `Branches` column), [`spl`] (Splunk, one search),
+//!   and [`ecosystem`] (the EQL as Kibana rules, the KQL as a Sentinel analytic);
+//! * [`Target`] is the registry: each target's [`Spec`] (names, profile, what it approximates,
+//!   how exactly it expresses each part) and its emitter.
+//!
+//! The tests run the exports in real engines (Elastic's EQL, pySigma's SQLite backend) over the
+//! shared recordings and a simulated fleet and compare per branch with the engine, check the others
+//! with their languages' own tools (Kusto language service, Elasticsearch's ES|QL grammar,
+//! `sigma check`), and keep golden files of every target.
 //!
 //! Every export says what its language cannot express exactly ([`Export::approximations`]): the
 //! header of the text form lists it, and the JSON manifest carries it per rule.
