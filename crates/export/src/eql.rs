@@ -42,10 +42,10 @@ pub const APPROXIMATIONS: &[&str] = &[
     "EQL cannot compare two fields of one event: \"not the process's own executable\" and \"not the executable of a process the loader started\" are approximated by \"the module's extension is not .exe\"",
     "(b) follow-on execution: EQL cannot test that a command line names the DLL, so the rule asks for a rundll32/regsvr32 process that itself loads the suspicious module; a rundll32 started by another process, and rundll32 recognised by its command line's shape alone, are not seen",
     "(a) fresh write: the write and the load join on file.path as logged, so a write spelled differently (8.3 short names, \\Device\\HarddiskVolumeN), a write of an alternate data stream (x.dll:Zone.Identifier) or of a download in progress (x.dll.crdownload) does not join; Elasticsearch compares join keys case-sensitively",
-    "(a) fresh write: an allowlist entry that expects certain writers is applied on the write (its writers writing a path it covers do not corroborate), whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion; the engine voids it when an unexpected process freshly wrote the module, which rule (a) then reports",
-    "`*` in a pattern also crosses folders, where the engine keeps it inside one folder",
-    "process starts come from Sysmon event 1 only (Security 4688 lives in another data stream)",
+    crate::approx::WRITER_ENTRIES,
+    crate::approx::BROAD_ENTRIES,
+    crate::approx::STAR_CROSSES,
+    crate::approx::SYSMON_1_ONLY,
     "signer state is read from winlog.event_data.Signed and file.code_signature.status; MDE-style certificate joins are not available",
 ];
 

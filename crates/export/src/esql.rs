@@ -32,10 +32,10 @@ pub const APPROXIMATIONS: &[&str] = &[
     "ES|QL has no sequences: a group (host and path, or host and process) matches when its earliest corroborating event and its latest trigger load (or, for (c), its earliest load and latest connection) are in order and within the window, so over a long time range pairs far apart can hide a close pair; run it on a range not much longer than the window, as a rule's schedule does",
     "(b) follow-on execution: ES|QL cannot test, across events, that a command line names the DLL; the query asks for a rundll32/regsvr32 process that itself loads the suspicious module",
     "(a) fresh write: the write and the load are grouped by the lower-cased path as logged (8.3 short names, \\Device\\HarddiskVolumeN, alternate data streams and downloads in progress do not group)",
-    "(a) fresh write: an allowlist entry that expects certain writers is applied on the write, whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion; the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
-    "\"not the executable of a process the loader started\" is not tested (only \"not the process's own executable\")",
-    "`*` in a LIKE pattern also crosses folders, where the engine keeps it inside one folder",
+    crate::approx::WRITER_ENTRIES,
+    crate::approx::BROAD_ENTRIES,
+    crate::approx::CHILD_IMAGE,
+    crate::approx::STAR_CROSSES,
 ];
 
 /// How exactly each part is expressed (`dllhound export --explain esql`).

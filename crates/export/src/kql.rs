@@ -37,11 +37,11 @@ pub const PROFILE: &str = "mde";
 /// What the query cannot say exactly.
 pub const APPROXIMATIONS: &[&str] = &[
     "signer state comes from DeviceFileCertificateInfo (joined on SHA1, the latest row per file); a module without a certificate row is `unknown`, which never triggers on its own",
-    "(b) follow-on execution: the command line must contain the DLL's file name, or its stem followed by a comma; the engine also asks that the name be a whole word under the DLL's own folder, and follows `-sta {CLSID}` through the registry",
+    crate::approx::CONTAINS_NAME,
     "(a) fresh write: writes and loads join on the lower-cased path as MDE logs it (8.3 short names, alternate data streams and downloads in progress do not join)",
-    "(a) fresh write: an allowlist entry that expects certain writers is applied on the write (its writers writing a path it covers do not corroborate), whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion; the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
-    "\"not the executable of a process the loader started\" is not tested (only \"not the process's own executable\")",
+    crate::approx::WRITER_ENTRIES,
+    crate::approx::BROAD_ENTRIES,
+    crate::approx::CHILD_IMAGE,
     "MDE samples and caps some events per device and day: what it did not record cannot be joined",
 ];
 

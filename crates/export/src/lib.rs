@@ -34,6 +34,7 @@
 //! ```
 
 pub mod analytic;
+pub mod approx;
 pub mod cond;
 pub mod ecosystem;
 pub mod eql;

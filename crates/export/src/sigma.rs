@@ -45,10 +45,10 @@ pub const APPROXIMATIONS: &[&str] = &[
     "Sigma cannot compare two fields of one event: \"not the process's own executable\" and \"not the executable of a process the loader started\" are approximated by \"the module does not end in .exe\"",
     "(b) follow-on execution: Sigma groups by equality only, so it cannot test that a command line names the DLL; the correlation asks for a rundll32/regsvr32 process that itself loads the suspicious module",
     "(a) fresh write: the write and the load are grouped by the path as logged (engines lower-case it), so a write spelled differently (8.3 short names, \\Device\\HarddiskVolumeN), of a download in progress, or of an alternate data stream (Sysmon 15, which is therefore not read) does not group with its load",
-    "(a) fresh write: an allowlist entry that expects certain writers is applied on the write rule (its writers writing a path it covers are not matched), whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is a plain filter; the engine voids it when an unexpected process freshly wrote the module, which correlation (a) then reports",
-    "`*` in a value also crosses folders, where the engine keeps it inside one folder",
-    "process starts come from Sysmon event 1 only (Security 4688 is another log source)",
+    crate::approx::WRITER_ENTRIES,
+    crate::approx::BROAD_ENTRIES,
+    crate::approx::STAR_CROSSES,
+    crate::approx::SYSMON_1_ONLY,
     "(c) outbound network: an engine with one-second timestamps may see a connection in the same second as the load as before it",
 ];
 

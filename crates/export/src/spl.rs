@@ -36,12 +36,12 @@ pub const PROFILE: &str = "splunk-sysmon-ta";
 /// What the search cannot say exactly.
 pub const APPROXIMATIONS: &[&str] = &[
     "the three joins are subsearches, which Splunk caps (by default 50,000 rows and 60 seconds each): run it over a bounded time range",
-    "(b) follow-on execution: the command line must contain the DLL's file name, or its stem followed by a comma; the engine also asks that the name be a whole word under the DLL's own folder, and follows `-sta {CLSID}` through the registry",
+    crate::approx::CONTAINS_NAME,
     "(a) fresh write: writes and loads join on the lower-cased path as logged, so a write spelled differently (8.3 short names, \\Device\\HarddiskVolumeN), of an alternate data stream or of a download in progress does not join",
-    "(a) fresh write: an allowlist entry that expects certain writers is applied on the write (its writers writing a path it covers do not corroborate), whatever the load's other criteria; the loading process writing its own module (loader_may_write) is not recognised",
-    "(b), (c): a broad allowlist entry (allow_unsigned or any signer) is applied as a plain exclusion; the engine voids it when an unexpected process freshly wrote the module, which (a) then reports",
-    "\"not the executable of a process the loader started\" is not tested (only \"not the process's own executable\")",
-    "process starts come from Sysmon event 1 only (Security 4688 is another source)",
+    crate::approx::WRITER_ENTRIES,
+    crate::approx::BROAD_ENTRIES,
+    crate::approx::CHILD_IMAGE,
+    crate::approx::SYSMON_1_ONLY,
 ];
 
 /// How exactly each part is expressed (`dllhound export --explain spl`).
