@@ -116,31 +116,23 @@ fn paren(d: &dyn Dialect, c: &Cond) -> String {
     }
 }
 
-/// A conjunction, one conjunct per line indented by `indent`, each allowlist entry preceded by a
-/// comment with its id and reason (when the language has comments).
-pub fn lines(d: &dyn Dialect, c: &Cond, indent: &str) -> String {
+/// A conjunction that continues a condition already begun (`where event.code …`): one conjunct
+/// per line, each starting with the dialect's `and` after `indent`, each allowlist entry preceded
+/// by a comment with its id and reason (when the language has comments). Empty for an empty `All`.
+pub fn and_lines(d: &dyn Dialect, c: &Cond, indent: &str) -> String {
     let parts: Vec<&Cond> = match c {
-        Cond::All(v) if !v.is_empty() => v.iter().collect(),
+        Cond::All(v) => v.iter().collect(),
         other => vec![other],
     };
     let mut out = String::new();
-    for (i, p) in parts.iter().enumerate() {
+    for p in parts {
         if let Cond::Named { id, reason, .. } = p {
             if let Some(comment) = d.comment(&format!("tuning {id}: {}", one_line(reason))) {
-                out.push_str(indent);
-                out.push_str(&comment);
-                out.push('\n');
+                out.push_str(&format!("\n{indent}{comment}"));
             }
         }
-        out.push_str(indent);
-        if i > 0 {
-            out.push_str(d.and());
-            out.push(' ');
-        }
-        out.push_str(&paren(d, p));
-        out.push('\n');
+        out.push_str(&format!("\n{indent}{} {}", d.and(), paren(d, p)));
     }
-    out.truncate(out.trim_end_matches('\n').len());
     out
 }
 

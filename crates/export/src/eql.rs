@@ -20,7 +20,7 @@
 //! alike); `?` in a pattern is one character (Elasticsearch's reading).
 
 use crate::analytic::{for_branch, rule_id, seconds, Analytic};
-use crate::cond::{executors, lines, Cond, Dialect, Field, NOT_OUTBOUND_CIDRS};
+use crate::cond::{and_lines, executors, Cond, Dialect, Field, NOT_OUTBOUND_CIDRS};
 use crate::{Rule, Target};
 
 /// The target.
@@ -140,21 +140,10 @@ impl Dialect for Eql {
 
 fn step(category: &str, codes: &[&str], cond: &Cond) -> String {
     let codes: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
-    if matches!(cond, Cond::All(v) if v.is_empty()) {
-        return format!("  [{category} where event.code like~ {}]", list(&codes));
-    }
-    let body = lines(&Eql, cond, "    ");
     format!(
-        "  [{category} where event.code like~ {}\n{}]",
+        "  [{category} where event.code like~ {}{}]",
         list(&codes),
-        body.lines()
-            .map(|l| if l.trim_start().starts_with("//") {
-                l.to_string()
-            } else {
-                format!("    and {}", l.trim_start().trim_start_matches("and "))
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        and_lines(&Eql, cond, "    ")
     )
 }
 

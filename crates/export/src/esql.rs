@@ -10,7 +10,7 @@
 //! state is computed with the engine's own reading of `Signed` and `SignatureStatus`.
 
 use crate::analytic::{for_branch, rule_id, Analytic};
-use crate::cond::{executors, inline, lines, Cond, Dialect, Field, NOT_OUTBOUND_CIDRS};
+use crate::cond::{and_lines, executors, inline, Cond, Dialect, Field, NOT_OUTBOUND_CIDRS};
 use crate::{Rule, Spec};
 
 /// The target.
@@ -144,35 +144,6 @@ const PRELUDE: &str = "| EVAL path = TO_LOWER(COALESCE(file.path, \"\")), exe = 
 | EVAL signed = TO_LOWER(TRIM(COALESCE(winlog.event_data.Signed, \"\"))), status = TO_LOWER(TRIM(COALESCE(file.code_signature.status, \"\")))
 | EVAL signer_state = CASE(signed == \"false\", \"unsigned\", status IN (\"valid\", \"trusted\"), \"valid\", status IN (\"expired\", \"errorexpired\"), \"expired\", signed == \"true\" AND status == \"\", \"valid\", status IN (\"\", \"-\", \"unavailable\", \"errorchaining\") OR status LIKE \"errorcode_endpoint*\", \"unknown\", \"invalid\")";
 
-fn block(cond: &Cond) -> String {
-    if matches!(cond, Cond::All(v) if v.is_empty()) {
-        return String::new();
-    }
-    let body = lines(&Esql, cond, "    ");
-    let mut out = String::new();
-    for l in body.lines() {
-        if l.trim_start().starts_with("//") {
-            out.push_str(l);
-        } else {
-            out.push_str(&format!(
-                "    AND {}",
-                l.trim_start().trim_start_matches("AND ")
-            ));
-        }
-        out.push('\n');
-    }
-    out.trim_end().to_string()
-}
-
-/// `s` on its own lines after the line it continues (nothing when empty).
-fn nl(s: String) -> String {
-    if s.is_empty() {
-        s
-    } else {
-        format!("\n{s}")
-    }
-}
-
 fn query(
     codes: &[&str],
     first: (&str, &[&str], &Cond),
@@ -206,10 +177,10 @@ fn query(
         codes = all.join(", "),
         a = first.0,
         a_codes = codes_of(first.1),
-        a_body = nl(block(first.2)),
+        a_body = and_lines(&Esql, first.2, "    "),
         b = second.0,
         b_codes = codes_of(second.1),
-        b_body = nl(block(second.2)),
+        b_body = and_lines(&Esql, second.2, "    "),
         load = load_name,
         other = other_name,
     )

@@ -11,8 +11,7 @@
 //!   that accepts those spellings and keeps `*` inside one folder: exact, up to `.`/`..` segments.
 //! * [`Glob::wildcards`] gives wildcard patterns (`*` any run, `?` one character) for EQL, Sigma
 //!   and ES|QL `LIKE`: one pattern per spelling of the root, classes expanded when small. There `*`
-//!   also crosses folders, so a pattern can be wider than the glob; [`Glob::wildcard_is_exact`]
-//!   says when it is not.
+//!   also crosses folders, so a pattern can be wider than the glob (the targets say so).
 
 /// One piece of a glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,23 +176,6 @@ impl Glob {
         }
         outs
     }
-
-    /// True when [`Glob::wildcards`] accepts exactly what the glob does (no `*` or `?` that must
-    /// stay inside one folder, no class that had to widen).
-    pub fn wildcard_is_exact(&self) -> bool {
-        self.toks.iter().enumerate().all(|(i, t)| match t {
-            Tok::Star => {
-                // `*` right after a separator and before one is the whole folder name, which a
-                // wildcard `*` could widen across folders; it is exact only before `**`-free ends.
-                let before = i > 0 && self.toks[i - 1] == Tok::Globstar;
-                let after = self.toks.get(i + 1) == Some(&Tok::Globstar);
-                before || after
-            }
-            Tok::One => i == 0,
-            Tok::Class(c) => expand_class(c).is_some(),
-            _ => true,
-        })
-    }
 }
 
 /// The wildcard spellings of one token sequence.
@@ -335,8 +317,6 @@ mod tests {
                 r"\??\?:\users\*"
             ]
         );
-        assert!(Glob::parse("?:/users/**").wildcard_is_exact());
-        assert!(!Glob::parse("?:/users/*/appdata/**").wildcard_is_exact());
     }
 
     #[test]

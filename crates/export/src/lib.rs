@@ -223,7 +223,7 @@ pub struct Export {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<analytic::BaselineSummary>,
     #[serde(skip)]
-    target_kind: Option<Target>,
+    kind: Target,
 }
 
 /// The analytic `a` in `target`'s language.
@@ -248,22 +248,20 @@ pub fn export(target: Target, a: &Analytic) -> Export {
             "outbound_network": a.windows.network_ms,
         }),
         baseline: a.baseline,
-        target_kind: Some(target),
+        kind: target,
     }
 }
 
 impl Export {
     /// What the target cannot express exactly (the union over its rules).
     pub fn approximations(&self) -> &'static [&'static str] {
-        self.target_kind.map_or(&[], Target::approximations)
+        self.kind.approximations()
     }
 
     /// The text form: a commented header (what generated it, the windows, what was left out and
     /// every approximation), then each rule under a comment with its id.
     pub fn to_text(&self) -> String {
-        let (c, end) = self
-            .target_kind
-            .map_or(("#", ""), |t| (t.spec().comment, t.spec().comment_end));
+        let (c, end) = (self.kind.spec().comment, self.kind.spec().comment_end);
         if c.is_empty() {
             // A format without comments (NDJSON): the rules alone, one per line.
             return self
@@ -320,7 +318,7 @@ impl Export {
             line(&format!("  - {a}"));
         }
         out.push('\n');
-        let yaml = self.target_kind == Some(Target::Sigma);
+        let yaml = self.kind == Target::Sigma;
         for (i, r) in self.rules.iter().enumerate() {
             if yaml && i > 0 {
                 out.push_str("---\n");
@@ -338,7 +336,7 @@ impl Export {
 
     /// The files `-o DIR` writes for a target that keeps one rule per file (Sigma): name, text.
     pub fn files(&self) -> Option<Vec<(String, String)>> {
-        (self.target_kind == Some(Target::Sigma)).then(|| {
+        (self.kind == Target::Sigma).then(|| {
             self.rules
                 .iter()
                 .map(|r| (sigma::file_name(r), format!("{}\n", r.query.trim_end())))
