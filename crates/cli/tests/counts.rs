@@ -64,15 +64,17 @@ fn assert_adds_up(doc: &Value) -> u64 {
     n("total")
 }
 
-fn kinds_file() -> String {
-    let p = dir().join("kinds.jsonl");
+/// The kinds recording in a file of the calling test's own: the tests run in parallel, and one
+/// rewriting a shared file (truncate, then write) let another scan it empty.
+fn kinds_file(test: &str) -> String {
+    let p = dir().join(format!("kinds-{test}.jsonl"));
     std::fs::write(&p, fixtures::kinds::recording()).unwrap();
     p.to_str().unwrap().to_string()
 }
 
 #[test]
 fn trigger_loads_add_up_and_findings_are_counted_apart() {
-    let kinds = kinds_file();
+    let kinds = kinds_file("add-up");
     let doc = stats(
         &[EXAMPLE, &kinds],
         &["--signals", "--show-suppressed"],
@@ -118,7 +120,7 @@ fn trigger_loads_add_up_and_findings_are_counted_apart() {
 
 #[test]
 fn a_baseline_suppresses_but_never_changes_the_number_of_trigger_loads() {
-    let kinds = kinds_file();
+    let kinds = kinds_file("baseline");
     let baseline = dir().join("baseline.json");
     let o = run(&[
         "baseline",
@@ -179,7 +181,7 @@ fn scores(o: &Output) -> HashMap<String, (u64, String, String)> {
 
 #[test]
 fn a_suppressed_trigger_scores_what_it_scores_unsuppressed() {
-    let kinds = kinds_file();
+    let kinds = kinds_file("scores");
     let fates = scores(&run(&[
         "scan",
         "--show-suppressed",
